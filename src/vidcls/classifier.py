@@ -1,0 +1,121 @@
+"""VideoClassifier: the science of training (model, loss, metrics, optimiser, schedule).
+
+The class names are hyperparameters, so every checkpoint carries its label mapping and test or
+prediction from it uses the same indices it was trained with.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from vidcls.models import build_model
+
+
+class VideoClassifier(L.LightningModule):
+    """A registered video model trained with cross-entropy and evaluated with top-1/top-5.
+
+    Args:
+        model: registry name (``vidcls.models.list_models()``).
+        classes: class names in index order; taken from the datamodule when not given.
+        model_options: keyword arguments for the model builder.
+        optimizer: "sgd" (momentum, Nesterov) or "adamw".
+        lr, momentum, weight_decay: optimiser settings; ``lr`` is the peak after warmup.
+        warmup_epochs: linear warmup from ``warmup_start_lr`` to ``lr``, then cosine decay to 0,
+            both stepped every batch.
+        label_smoothing: cross-entropy label smoothing.
+    """
+
+    def __init__(
+        self,
+        model: str = "slow_r50",
+        classes: list[str] | None = None,
+        model_options: dict[str, Any] | None = None,
+        optimizer: Literal["sgd", "adamw"] = "sgd",
+        lr: float = 0.1,
+        momentum: float = 0.9,
+        weight_decay: float = 1e-4,
+        warmup_epochs: float = 0.0,
+        warmup_start_lr: float = 0.01,
+        label_smoothing: float = 0.0,
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        self.network: nn.Module | None = None
+        self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        if classes:
+            self._build(classes)
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.hparams.classes or [])
+
+    def _build(self, classes: list[str]) -> None:
+        self.hparams.classes = list(classes)  # saved in every checkpoint
+        num_classes = len(classes)
+        self.network = build_model(self.hparams.model, num_classes, **(self.hparams.model_options or {}))
+        top_k = min(5, num_classes)
+        for stage in ("train", "val", "test"):
+            setattr(self, f"{stage}_top1", MulticlassAccuracy(num_classes, top_k=1, average="micro"))
+            setattr(self, f"{stage}_top5", MulticlassAccuracy(num_classes, top_k=top_k, average="micro"))
+
+    def configure_model(self) -> None:
+        """Build the network from the datamodule's classes when none were given (Lightning calls this before fit/test)."""
+        if self.network is None:
+            datamodule = getattr(self.trainer, "datamodule", None)
+            if datamodule is None or not getattr(datamodule, "classes", None):
+                raise ValueError("VideoClassifier needs classes: pass classes=... or train with a VideoDataModule")
+            self._build(datamodule.classes)
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        return self.network(clips)
+
+    def _step(self, batch: dict, stage: str) -> torch.Tensor:
+        logits = self(batch["video"])
+        labels = batch["label"]
+        loss = self.loss(logits, labels)
+        top1, top5 = getattr(self, f"{stage}_top1"), getattr(self, f"{stage}_top5")
+        top1(logits, labels)
+        top5(logits, labels)
+        on_step = stage == "train"
+        size = labels.shape[0]
+        self.log(f"{stage}/loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=size, sync_dist=not on_step)
+        self.log(f"{stage}/top1", top1, on_step=False, on_epoch=True, prog_bar=True, batch_size=size)
+        self.log(f"{stage}/top5", top5, on_step=False, on_epoch=True, batch_size=size)
+        return loss
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def configure_optimizers(self) -> dict:
+        hp = self.hparams
+        if hp.optimizer == "sgd":
+            optimizer = torch.optim.SGD(
+                self.parameters(), lr=hp.lr, momentum=hp.momentum, nesterov=hp.momentum > 0, weight_decay=hp.weight_decay
+            )
+        else:
+            optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        total_steps = max(int(self.trainer.estimated_stepping_batches), 1)
+        max_epochs = self.trainer.max_epochs if self.trainer.max_epochs and self.trainer.max_epochs > 0 else 1
+        warmup_steps = min(int(hp.warmup_epochs * total_steps / max_epochs), total_steps - 1)
+        warmup_start = hp.warmup_start_lr / hp.lr
+
+        def lr_factor(step: int) -> float:
+            if step < warmup_steps:
+                return warmup_start + (1 - warmup_start) * step / warmup_steps
+            progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
+            return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

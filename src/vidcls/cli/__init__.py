@@ -1,0 +1,117 @@
+"""The ``vidcls`` command.
+
+``fit``, ``validate`` and ``test`` are LightningCLI subcommands: every ``VideoClassifier`` and
+``VideoDataModule`` argument is a ``--model.*``/``--data.*`` flag and a YAML key. The other
+commands (``data``, ``demo``, ``models``) are small argparse programs over the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Sequence
+
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from vidcls.classifier import VideoClassifier
+from vidcls.data.datamodule import VideoDataModule
+from vidcls.errors import VidclsError
+
+USAGE = """usage: vidcls COMMAND [options]
+
+Train and evaluate (LightningCLI: --config FILE.yaml, --model.*, --data.*, --trainer.*):
+  fit        train a model                 vidcls fit --config configs/demo.yaml
+  validate   evaluate on the val split     vidcls validate --config ... --ckpt_path CKPT
+  test       evaluate on the test split    vidcls test --config ... --ckpt_path CKPT
+
+Tools:
+  demo       synthesize a small dataset, train, test and report (CPU, minutes)
+  data       dataset tools: data synth OUT
+  models     list the registered models
+
+`vidcls COMMAND --help` shows a command's options."""
+
+
+class VidclsCLI(LightningCLI):
+    """LightningCLI with vidcls's rule for class names: a checkpoint's classes win."""
+
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        return {name: kwargs for name, kwargs in LightningCLI.subcommands().items() if name != "predict"}
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.set_defaults({"trainer.default_root_dir": "runs"})
+
+    def before_instantiate_classes(self) -> None:
+        # With --ckpt_path, LightningCLI has read the checkpoint's hyperparameters into the model
+        # config; the data must index labels the same way, or every metric would be wrong.
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        if config.model.classes and not config.data.classes:
+            config.data.classes = list(config.model.classes)
+
+
+def run_lightning(args: Sequence[str], run: bool = True) -> VidclsCLI:
+    """Parse ``args`` as LightningCLI does (``run=False``: no subcommand, nothing started)."""
+    return VidclsCLI(
+        VideoClassifier,
+        VideoDataModule,
+        args=list(args),
+        run=run,
+        save_config_kwargs={"overwrite": True},
+    )
+
+
+def _models_command(argv: Sequence[str]) -> int:
+    from vidcls.models import describe_model, list_models
+
+    parser = argparse.ArgumentParser(prog="vidcls models", description="List the registered models.")
+    parser.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'x3d*'")
+    args = parser.parse_args(argv)
+    for name in list_models(args.pattern):
+        print(f"{name:16s} {describe_model(name)}")
+    return 0
+
+
+def _demo_command(argv: Sequence[str]) -> int:
+    from vidcls.demo import main as demo_main
+
+    return demo_main(argv)
+
+
+def _data_command(argv: Sequence[str]) -> int:
+    from vidcls.cli.data import main as data_main
+
+    return data_main(argv)
+
+
+TOOLS: dict[str, Callable[[Sequence[str]], int]] = {
+    "data": _data_command,
+    "demo": _demo_command,
+    "models": _models_command,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else None
+    try:
+        if command in TOOLS:
+            sys.exit(TOOLS[command](argv[1:]))
+        if command in VidclsCLI.subcommands():
+            run_lightning(argv)
+            return
+        print(USAGE)
+        sys.exit(0 if command in (None, "-h", "--help") else 2)
+    except VidclsError as error:
+        print(f"vidcls: error: {one_line(error)}", file=sys.stderr)
+        sys.exit(2)
+
+
+def one_line(error: BaseException) -> str:
+    """The message itself, also when a DataLoader worker wrapped it in a traceback."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    # a worker's traceback ends with "package.module.ErrorType: message"
+    return re.sub(r"^[\w.]+Error: ", "", lines[-1])

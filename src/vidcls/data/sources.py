@@ -1,0 +1,136 @@
+"""Where videos are: find (path, label) pairs in class folders or list files, and map labels to indices.
+
+Every problem is reported as a :class:`~vidcls.errors.DatasetError` whose one-line message names the folder,
+file or line at fault, so a user can fix their data before any training starts.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vidcls.errors import DatasetError
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv"})
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class LabelledVideo:
+    """A video file and its label as written by the user (class name, or an index in digits)."""
+
+    path: Path
+    label: str
+    origin: str  # where the pair was found, e.g. "lists/train.csv:12", for error messages
+
+
+@dataclass(frozen=True)
+class VideoSample:
+    """A video file and its class index: what the dataset reads."""
+
+    path: Path
+    label: int
+
+
+def is_video(path: Path) -> bool:
+    """True for a regular file whose extension is a known video container."""
+    return path.suffix.lower() in VIDEO_EXTENSIONS and path.is_file()
+
+
+def scan_class_folders(split_dir: str | Path) -> list[LabelledVideo]:
+    """List ``split_dir/<class>/<video>`` files; the folder name is the label."""
+    split_dir = Path(split_dir)
+    if not split_dir.is_dir():
+        raise DatasetError(f"{split_dir}: no such folder")
+    class_dirs = sorted(p for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not class_dirs:
+        raise DatasetError(f"{split_dir}: no class folders (expected {split_dir}/<class>/<video>)")
+    videos: list[LabelledVideo] = []
+    for class_dir in class_dirs:
+        files = sorted(p for p in class_dir.iterdir() if is_video(p))
+        if not files:
+            raise DatasetError(f"{class_dir}: class folder has no videos ({', '.join(sorted(VIDEO_EXTENSIONS))})")
+        videos += [LabelledVideo(f, class_dir.name, str(class_dir)) for f in files]
+    return videos
+
+
+def read_list_file(list_file: str | Path) -> list[LabelledVideo]:
+    """Read a list of videos: ``path label`` lines, or a CSV with a header naming ``path`` and ``label``.
+
+    Paths are relative to the list file's folder unless absolute. Every listed file must exist.
+    """
+    list_file = Path(list_file)
+    if not list_file.is_file():
+        raise DatasetError(f"{list_file}: no such list file")
+    base = list_file.parent
+    rows = _csv_rows(list_file) if list_file.suffix.lower() == ".csv" else _space_rows(list_file)
+    videos = []
+    for line_no, path_text, label in rows:
+        origin = f"{list_file}:{line_no}"
+        if not path_text or not label:
+            raise DatasetError(f"{origin}: expected a path and a label")
+        path = Path(path_text) if Path(path_text).is_absolute() else base / path_text
+        if not path.is_file():
+            raise DatasetError(f"{origin}: video not found: {path}")
+        videos.append(LabelledVideo(path, label, origin))
+    if not videos:
+        raise DatasetError(f"{list_file}: list file names no videos")
+    return videos
+
+
+def _space_rows(list_file: Path) -> Iterable[tuple[int, str, str]]:
+    """MMAction2/PyTorchVideo style: ``path label`` per line; the last field is the label."""
+    for line_no, line in enumerate(list_file.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.rsplit(maxsplit=1)
+        yield line_no, parts[0], parts[1] if len(parts) == 2 else ""
+
+
+def _csv_rows(list_file: Path) -> Iterable[tuple[int, str, str]]:
+    with list_file.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"path", "label"} - set(reader.fieldnames or ())
+        if missing:
+            raise DatasetError(f"{list_file}:1: CSV header must name 'path' and 'label' (missing {sorted(missing)})")
+        for row in reader:
+            yield reader.line_num, (row["path"] or "").strip(), (row["label"] or "").strip()
+
+
+def read_classes_file(path: str | Path) -> list[str]:
+    """One class name per line, in index order (blank lines ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such classes file")
+    names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not names:
+        raise DatasetError(f"{path}: classes file is empty")
+    if len(set(names)) != len(names):
+        raise DatasetError(f"{path}: classes file repeats a name")
+    return names
+
+
+def infer_classes(videos: Sequence[LabelledVideo]) -> list[str]:
+    """The class list, in index order: sorted names, or ``0..max`` when every label is an index."""
+    labels = {v.label for v in videos}
+    if labels and all(label.isdigit() for label in labels):
+        return [str(i) for i in range(max(int(label) for label in labels) + 1)]
+    return sorted(labels)
+
+
+def resolve_labels(videos: Sequence[LabelledVideo], classes: Sequence[str]) -> list[VideoSample]:
+    """Map each label to its class index; a label that is neither a name nor a valid index is an error."""
+    index_of = {name: i for i, name in enumerate(classes)}
+    samples = []
+    for video in videos:
+        if video.label in index_of:
+            label = index_of[video.label]
+        elif video.label.isdigit() and int(video.label) < len(classes):
+            label = int(video.label)
+        else:
+            raise DatasetError(f"{video.origin}: unknown label {video.label!r} ({len(classes)} known classes)")
+        samples.append(VideoSample(video.path, label))
+    return samples

@@ -1,0 +1,26 @@
+"""Errors about the user's input. The CLI prints them as one line and exits with status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class VidclsError(Exception):
+    """Bad input that the user must fix; the message names the file, folder or line at fault."""
+
+
+class DatasetError(VidclsError, ValueError):
+    """A dataset definition that cannot be used (missing folder, unknown label, ...)."""
+
+
+class VideoReadError(VidclsError, RuntimeError):
+    """A video that cannot be opened or decoded."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None):
+        # A single message argument so the error survives being re-raised from a DataLoader worker.
+        super().__init__(message)
+        self.path = Path(path) if path is not None else None
+
+    @classmethod
+    def for_file(cls, path: str | Path, reason: str) -> "VideoReadError":
+        return cls(f"{path}: {reason}", path=path)

@@ -1,0 +1,76 @@
+import pytest
+import torch
+
+from vidcls.data.datamodule import VideoDataModule
+from vidcls.errors import DatasetError
+from tests.conftest import FEW_CLASSES
+
+
+def small(root, **kwargs):
+    settings = dict(batch_size=4, num_workers=0, crop_size=32, min_scale=36, max_scale=44, eval_resize=36, num_frames=4)
+    settings.update(kwargs)
+    return VideoDataModule(root=str(root), **settings)
+
+
+def test_batches_have_the_model_layout(synth_root):
+    datamodule = small(synth_root)
+    datamodule.setup("fit")
+    batch = next(iter(datamodule.train_dataloader()))
+    assert batch["video"].shape == (4, 3, 4, 32, 32) and batch["video"].dtype == torch.float32
+    assert batch["label"].dtype == torch.int64 and set(batch["label"].tolist()) <= set(range(4))
+    val = next(iter(datamodule.val_dataloader()))
+    assert val["video"].shape == (4, 3, 4, 32, 32)
+
+
+def test_classes_are_sorted_folder_names_and_labels_match(synth_root):
+    datamodule = small(synth_root)
+    assert datamodule.classes == sorted(FEW_CLASSES)
+    datamodule.setup("fit")
+    for sample in datamodule.datasets["train"].samples:
+        assert datamodule.classes[sample.label] == sample.path.parent.name
+
+
+def test_given_classes_define_the_indices(synth_root):
+    order = list(reversed(sorted(FEW_CLASSES)))
+    datamodule = small(synth_root, classes=order)
+    datamodule.setup("test")
+    for sample in datamodule.datasets["test"].samples:
+        assert order[sample.label] == sample.path.parent.name
+
+
+def test_eval_clips_are_the_same_every_time(synth_root):
+    datamodule = small(synth_root)
+    datamodule.setup("validate")
+    dataset = datamodule.datasets["val"]
+    assert torch.equal(dataset[0]["video"], dataset[0]["video"])
+
+
+def test_test_split_falls_back_to_val(synth_root, tmp_path):
+    (tmp_path / "train").symlink_to(synth_root / "train")
+    (tmp_path / "val").symlink_to(synth_root / "val")
+    datamodule = small(tmp_path)
+    datamodule.setup("test")
+    assert len(datamodule.datasets["test"]) == len(list((synth_root / "val").rglob("*.mp4")))
+
+
+def test_list_files_replace_folders(synth_root, tmp_path):
+    lines = [f"{p} {p.parent.name}" for p in sorted((synth_root / "train").rglob("*.mp4"))]
+    (tmp_path / "train.txt").write_text("\n".join(lines))
+    datamodule = VideoDataModule(train_list=str(tmp_path / "train.txt"), num_workers=0)
+    datamodule.setup("fit")
+    assert datamodule.classes == sorted(FEW_CLASSES)
+    assert len(datamodule.datasets["train"]) == len(lines) and "val" not in datamodule.datasets
+
+
+def test_missing_root_fails_before_training(tmp_path):
+    with pytest.raises(DatasetError, match=f"{tmp_path / 'nowhere' / 'train'}: no such folder"):
+        small(tmp_path / "nowhere").setup("fit")
+
+
+def test_val_label_unknown_to_train_is_named(synth_root, tmp_path):
+    (tmp_path / "train").symlink_to(synth_root / "train")
+    extra = tmp_path / "val" / "dancing"
+    extra.mkdir(parents=True)
+    (extra / "x.mp4").symlink_to(next((synth_root / "val" / "moving_up").iterdir()))
+    with pytest.raises(DatasetError, match="unknown label 'dancing'"):
+        small(tmp_path).setup("fit")

@@ -1,0 +1,69 @@
+import lightning as L
+import pytest
+import torch
+
+from vidcls.classifier import VideoClassifier
+from vidcls.data.datamodule import VideoDataModule
+
+
+def attach_trainer(classifier, monkeypatch, steps, epochs):
+    """A trainer that reports ``steps`` training steps in total, as Lightning computes from the loader."""
+    monkeypatch.setattr(L.Trainer, "estimated_stepping_batches", property(lambda self: steps))
+    classifier.trainer = L.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False)
+
+
+def lrs_over_training(classifier, monkeypatch, steps=100, epochs=10):
+    attach_trainer(classifier, monkeypatch, steps, epochs)
+    config = classifier.configure_optimizers()
+    optimizer, scheduler = config["optimizer"], config["lr_scheduler"]["scheduler"]
+    lrs = []
+    for _ in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+def test_linear_warmup_then_cosine_to_zero(monkeypatch):
+    classifier = VideoClassifier("simple3d", classes=["a", "b"], lr=0.1, warmup_epochs=2, warmup_start_lr=0.01)
+    lrs = lrs_over_training(classifier, monkeypatch, steps=100, epochs=10)
+    assert lrs[0] == pytest.approx(0.01)
+    assert lrs[10] == pytest.approx(0.01 + 0.09 * 10 / 20)
+    assert lrs[20] == pytest.approx(0.1)  # peak right after 2 of 10 epochs
+    assert all(a >= b for a, b in zip(lrs[20:], lrs[21:]))  # then only decreases
+    assert lrs[60] == pytest.approx(0.05)  # half-way through the cosine
+    assert lrs[-1] < 0.001
+
+
+def test_optimizer_choice(monkeypatch):
+    sgd = VideoClassifier("simple3d", classes=["a", "b"])
+    attach_trainer(sgd, monkeypatch, steps=10, epochs=1)
+    optimizer = sgd.configure_optimizers()["optimizer"]
+    assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["nesterov"]
+    adamw = VideoClassifier("simple3d", classes=["a", "b"], optimizer="adamw", weight_decay=0.05)
+    attach_trainer(adamw, monkeypatch, steps=10, epochs=1)
+    assert isinstance(adamw.configure_optimizers()["optimizer"], torch.optim.AdamW)
+
+
+def test_network_is_built_from_the_datamodule_classes_and_saved(synth_root, tmp_path):
+    datamodule = VideoDataModule(root=str(synth_root), batch_size=8, num_workers=0, crop_size=32,
+                                 min_scale=36, max_scale=40, eval_resize=36, num_frames=4)
+    classifier = VideoClassifier("simple3d", optimizer="adamw", lr=1e-3)
+    assert classifier.network is None
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=1, logger=False,
+                        default_root_dir=tmp_path, enable_progress_bar=False)
+    trainer.fit(classifier, datamodule)
+    assert classifier.classes == datamodule.classes
+    path = tmp_path / "model.ckpt"
+    trainer.save_checkpoint(path)
+    restored = VideoClassifier.load_from_checkpoint(path, weights_only=True)
+    assert restored.classes == datamodule.classes
+    for key, value in classifier.state_dict().items():
+        assert torch.equal(value, restored.state_dict()[key]), key
+
+
+def test_classifier_without_classes_or_datamodule_says_so():
+    classifier = VideoClassifier("simple3d")
+    classifier.trainer = L.Trainer(logger=False)
+    with pytest.raises(ValueError, match="needs classes"):
+        classifier.configure_model()
