@@ -71,10 +71,15 @@ def _kinetics(args: argparse.Namespace) -> int:
     if args.from_dir:
         counts = ingest(plan, args.from_dir)
     else:
-        from vidcls.data.download import DownloadConfig, download_clips  # yt-dlp and torch: only when needed
+        # imported here: yt-dlp and torch are slow to import and only downloads need them
+        from vidcls.data.download import DEFAULT_FORMAT, YOUTUBE_URL, DownloadConfig, download_clips
 
-        given = {"url_template": args.url_template, "format": args.format}
-        config = DownloadConfig(jobs=args.jobs, retry_failed=args.retry_failed, **{k: v for k, v in given.items() if v})
+        config = DownloadConfig(
+            url_template=args.url_template or YOUTUBE_URL,
+            jobs=args.jobs,
+            retry_failed=args.retry_failed,
+            format=args.format or DEFAULT_FORMAT,
+        )
         with progress_bar("Downloading clips") as update:
             counts = download_clips(plan, config, update)
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))

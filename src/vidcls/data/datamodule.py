@@ -66,7 +66,8 @@ class VideoDataModule(L.LightningDataModule):
         pin_memory: bool = True,
     ):
         super().__init__()
-        self.save_hyperparameters()
+        # the classes are saved by the classifier, with the weights they index
+        self.save_hyperparameters(ignore=["classes"])
         self.root = Path(root) if root else None
         self.lists = {"train": train_list, "val": val_list, "test": test_list}
         self._given_classes = classes

@@ -9,6 +9,7 @@ class-folder layout (``OUT/<split>/<class>/<class>_<n>.mp4``), reproducible from
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -160,7 +161,8 @@ def synthesize_dataset(
     if progress:
         progress(done, total)
     if jobs:
-        with ProcessPoolExecutor(max_workers=max(workers, 1)) as pool:
+        # spawn, not fork: a forked child can inherit a lock held by one of torch's or FFmpeg's threads
+        with ProcessPoolExecutor(max_workers=max(workers, 1), mp_context=multiprocessing.get_context("spawn")) as pool:
             for _ in pool.map(_make_one, jobs, chunksize=8):
                 done += 1
                 if progress:

@@ -1,0 +1,3 @@
+from vidcls.cli import main
+
+main()

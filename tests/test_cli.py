@@ -1,0 +1,86 @@
+"""The `vidcls` command: fit/test through LightningCLI, the demo, and one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import lightning as L
+import pytest
+
+from vidcls.cli import main
+from vidcls.data.synthetic import CLASSES
+from tests.conftest import FEW_CLASSES
+
+TINY = ["--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false", "--trainer.limit_train_batches", "2",
+        "--trainer.limit_val_batches", "1", "--trainer.limit_test_batches", "1", "--model.model", "simple3d",
+        "--data.batch_size", "4", "--data.num_workers", "0", "--data.num_frames", "4", "--data.crop_size", "32",
+        "--data.min_scale", "32", "--data.max_scale", "36", "--data.eval_resize", "32"]
+
+
+def test_fit_writes_a_checkpoint_that_test_reuses_with_its_classes(synth_root, tmp_path, monkeypatch):
+    order = list(reversed(sorted(FEW_CLASSES)))
+    data = ["--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path)]
+    main(["fit", *TINY, *data, "--trainer.max_epochs", "1", "--data.classes", json.dumps(order)])
+    checkpoint = next(tmp_path.rglob("*.ckpt"))
+    assert (tmp_path / "lightning_logs" / "version_0" / "config.yaml").is_file()
+    assert list(tmp_path.rglob("events.out.tfevents.*")), "no TensorBoard log"
+
+    seen = {}
+
+    def record_test(trainer, model, datamodule, ckpt_path=None, **kwargs):
+        seen.update(classes=datamodule.classes, model_classes=model.classes, ckpt_path=ckpt_path)
+
+    monkeypatch.setattr(L.Trainer, "test", record_test)
+    main(["test", *TINY, *data, "--ckpt_path", str(checkpoint)])  # no --data.classes: the checkpoint's win
+    assert seen == {"classes": order, "model_classes": order, "ckpt_path": str(checkpoint)}
+
+
+def test_test_command_reports_metrics(synth_root, tmp_path, capsys):
+    data = ["--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path)]
+    main(["fit", *TINY, *data, "--trainer.max_epochs", "1"])
+    checkpoint = next(tmp_path.rglob("last.ckpt"), None) or next(tmp_path.rglob("*.ckpt"))
+    main(["test", *TINY, *data, "--ckpt_path", str(checkpoint)])
+    assert "test/top1" in capsys.readouterr().out
+
+
+def test_demo_writes_report(tmp_path):
+    out = tmp_path / "demo"
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--out", str(out), "--videos", "3", "1", "2", "--epochs", "1"])
+    assert exit_.value.code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert 0 <= report["top1"] <= report["top5"] <= 1
+    assert report["classes"] == CLASSES
+    assert (out / "data" / "test" / "growing").is_dir()
+    assert report["checkpoint"].endswith(".ckpt") and (tmp_path / report["checkpoint"]).is_file()
+
+
+def test_bad_root_is_one_line_on_stderr(tmp_path):
+    missing = tmp_path / "nowhere"
+    result = subprocess.run(
+        [sys.executable, "-m", "vidcls", "fit", *TINY, "--data.root", str(missing),
+         "--trainer.default_root_dir", str(tmp_path)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"vidcls: error: {missing / 'train'}: no such folder"
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_command_prints_usage(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["frobnicate"])
+    assert exit_.value.code == 2 and "usage: vidcls COMMAND" in capsys.readouterr().out
+
+
+def test_models_command_lists_the_registry(capsys):
+    with pytest.raises(SystemExit):
+        main(["models"])
+    assert "slow_r50" in capsys.readouterr().out
+
+
+def test_data_synth_command(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["data", "synth", str(tmp_path), "--train", "1", "--val", "0", "--test", "0"])
+    assert exit_.value.code == 0
+    assert sorted(p.name for p in (tmp_path / "train").iterdir()) == CLASSES
