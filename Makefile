@@ -11,10 +11,10 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	scripts/ensure-ffmpeg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
 	# torch first and alone, so pip takes the local/wheel-cached build instead of resolving it twice
-	$(BIN)/python -m pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install -qq "torch==2.14.1" "torchvision==0.29.1"
+	$(BIN)/python -m pip install -qq -e ".[dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -84,3 +84,40 @@ def test_data_synth_command(tmp_path, capsys):
         main(["data", "synth", str(tmp_path), "--train", "1", "--val", "0", "--test", "0"])
     assert exit_.value.code == 0
     assert sorted(p.name for p in (tmp_path / "train").iterdir()) == CLASSES
+
+
+def corrupt_copy(root, tmp_path, broken_per_class=1):
+    """A copy of ``root`` (links) with ``broken_per_class`` unreadable files added to each train class."""
+    copy = tmp_path / "data"
+    for split in ("train", "val"):
+        for video in (root / split).rglob("*.mp4"):
+            target = copy / split / video.parent.name / video.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(video)
+    for class_dir in (copy / "train").iterdir():
+        for n in range(broken_per_class):
+            (class_dir / f"broken{n}.mp4").write_bytes(b"\x00garbage" * 50)
+    return copy
+
+
+def test_fit_goes_on_past_bad_videos_and_names_them(synth_root, tmp_path):
+    data = corrupt_copy(synth_root, tmp_path)
+    main(["fit", *TINY, "--data.root", str(data), "--trainer.default_root_dir", str(tmp_path),
+          "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "12", "--data.batch_size", "4",
+          "--bad_videos.max_fraction", "0.5"])
+    (log,) = tmp_path.rglob("bad_videos.csv")
+    named = {row.split(",")[0] for row in log.read_text().splitlines()}
+    assert named and all(path.endswith(".mp4") and "broken" in path for path in named)
+
+
+def test_too_many_bad_videos_stop_the_run_with_one_line(synth_root, tmp_path):
+    data = corrupt_copy(synth_root, tmp_path, broken_per_class=6)
+    result = subprocess.run(
+        [sys.executable, "-m", "vidcls", "fit", *TINY, "--data.root", str(data),
+         "--trainer.default_root_dir", str(tmp_path), "--trainer.max_epochs", "1",
+         "--trainer.limit_train_batches", "12"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("vidcls: error: ") and "could not be decoded, more than the limit of 5%" in last

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
+from vidcls.callbacks import BadVideoMonitor
 from vidcls.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.errors import VidclsError
@@ -29,6 +30,8 @@ Tools:
   demo       synthesize a small dataset, train, test and report (CPU, minutes)
   data       dataset tools: data synth OUT
   models     list the registered models
+  predict    top-k classes or a timeline per video   vidcls predict --checkpoint CKPT PATH...
+  export     ONNX / TorchScript with a parity check  vidcls export --checkpoint CKPT --format onnx --output FILE
 
 `vidcls COMMAND --help` shows a command's options."""
 
@@ -42,6 +45,8 @@ class VidclsCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.set_defaults({"trainer.default_root_dir": "runs"})
+        # always on: replaced unreadable videos are counted and too many stop the run
+        parser.add_lightning_class_args(BadVideoMonitor, "bad_videos")
 
     def before_instantiate_classes(self) -> None:
         # With --ckpt_path, LightningCLI has read the checkpoint's hyperparameters into the model
@@ -85,10 +90,24 @@ def _data_command(argv: Sequence[str]) -> int:
     return data_main(argv)
 
 
+def _predict_command(argv: Sequence[str]) -> int:
+    from vidcls.cli.predict import main as predict_main
+
+    return predict_main(argv)
+
+
+def _export_command(argv: Sequence[str]) -> int:
+    from vidcls.cli.export import main as export_main
+
+    return export_main(argv)
+
+
 TOOLS: dict[str, Callable[[Sequence[str]], int]] = {
     "data": _data_command,
     "demo": _demo_command,
+    "export": _export_command,
     "models": _models_command,
+    "predict": _predict_command,
 }
 
 

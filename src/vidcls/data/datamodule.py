@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -87,6 +88,12 @@ class VideoDataModule(L.LightningDataModule):
     def num_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def bad_video_log(self) -> Path | None:
+        """``bad_videos.csv`` in the run folder: every video that failed to decode, with the reason."""
+        log_dir = self.trainer.log_dir if self.trainer is not None else None
+        return Path(log_dir) / "bad_videos.csv" if log_dir else None
+
     def has_split(self, split: str) -> bool:
         """True when the split has a list file or a folder under ``root``."""
         return bool(self.lists[split]) or (self.root is not None and (self.root / split).is_dir())
@@ -108,7 +115,13 @@ class VideoDataModule(L.LightningDataModule):
     def setup(self, stage: str) -> None:
         """Check every split the stage needs, so bad paths and labels fail before training starts."""
         hp = self.hparams
-        common = dict(clip_duration=hp.clip_duration, num_frames=hp.num_frames, seek_mode=hp.seek_mode)
+        common = dict(
+            clip_duration=hp.clip_duration,
+            num_frames=hp.num_frames,
+            seek_mode=hp.seek_mode,
+            seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
+            bad_video_log=self.bad_video_log,
+        )
         eval_transform = EvalPreset(crop_size=hp.crop_size, resize_size=hp.eval_resize, mean=hp.mean, std=hp.std)
         if stage == "fit":
             train_transform = TrainPreset(

@@ -3,11 +3,19 @@
 Map-style (not iterable) so that Lightning's samplers do shuffling and DDP sharding, and a
 resumed run sees the same order. Randomness comes from torch's global generator, which the
 DataLoader seeds per worker (and ``seed_everything`` makes reproducible).
+
+A video that cannot be decoded does not end the run: it is replaced by another video chosen
+from the seed and the index (so the replacement is the same on every run), and the failure is
+logged and appended to a CSV file that :class:`vidcls.callbacks.BadVideoMonitor` watches.
 """
 
 from __future__ import annotations
 
+import csv
+import logging
+import random
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -16,6 +24,9 @@ from torch.utils.data import Dataset
 from vidcls.data.decoding import SeekMode, VideoReader
 from vidcls.data.sampling import clip_frame_times, random_clip_start, uniform_clip_starts
 from vidcls.data.sources import VideoSample
+from vidcls.errors import VideoReadError
+
+log = logging.getLogger(__name__)
 
 ClipSampling = Literal["random", "centre"]
 Transform = Callable[[torch.Tensor], torch.Tensor]
@@ -38,6 +49,9 @@ class VideoClipDataset(Dataset):
         num_frames: int = 8,
         seek_mode: SeekMode = "approximate",
         decoder_threads: int = 1,
+        max_replacements: int = 20,
+        seed: int = 0,
+        bad_video_log: Path | None = None,
     ):
         self.samples = list(samples)
         self.transform = transform
@@ -46,11 +60,34 @@ class VideoClipDataset(Dataset):
         self.num_frames = num_frames
         self.seek_mode = seek_mode
         self.decoder_threads = decoder_threads
+        self.max_replacements = max_replacements
+        self.seed = seed
+        self.bad_video_log = bad_video_log
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor | int]:
+        candidate = index
+        for attempt in range(self.max_replacements + 1):
+            try:
+                return self.read_clip(candidate)
+            except VideoReadError as error:
+                self._record_failure(error)
+                candidate = random.Random(f"{self.seed}:{index}:{attempt}").randrange(len(self.samples))
+        raise VideoReadError(
+            f"{self.samples[index].path}: it and {self.max_replacements} replacement videos in a row failed to decode;"
+            f" the dataset is mostly unreadable (see {self.bad_video_log or 'the log'})"
+        )
+
+    def _record_failure(self, error: VideoReadError) -> None:
+        log.warning("Skipping unreadable video (replaced by another): %s", error)
+        if self.bad_video_log is not None:
+            with open(self.bad_video_log, "a", newline="", encoding="utf-8") as handle:  # one short append per line
+                csv.writer(handle).writerow([error.path, str(error).removeprefix(f"{error.path}: ")])
+
+    def read_clip(self, index: int) -> dict[str, torch.Tensor | int]:
+        """The clip of video ``index``; raises :class:`VideoReadError` if it cannot be decoded."""
         sample = self.samples[index]
         reader = VideoReader(sample.path, seek_mode=self.seek_mode, num_threads=self.decoder_threads)
         if self.sampling == "random":

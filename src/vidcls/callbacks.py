@@ -1,0 +1,51 @@
+"""Callbacks that watch the data: a bad video is reported, and too many stop the run."""
+
+from __future__ import annotations
+
+import csv
+
+import lightning as L
+from lightning.pytorch.utilities import rank_zero_warn
+
+from vidcls.errors import DatasetError
+
+
+class BadVideoMonitor(L.Callback):
+    """After every epoch, report videos that failed to decode and stop when too many did.
+
+    The datasets replace each unreadable video by another one and append it to the run's
+    ``bad_videos.csv`` (path, reason); this callback counts the distinct files there, logs the
+    count as ``data/bad_videos`` and raises when they exceed ``max_fraction`` of the dataset: a
+    few broken files are normal, a third of them means the data (or a mount) is broken.
+    """
+
+    def __init__(self, max_fraction: float = 0.05):
+        self.max_fraction = max_fraction
+        self.reported = 0
+
+    def _check(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        datamodule = trainer.datamodule
+        log_file = getattr(datamodule, "bad_video_log", None)
+        if log_file is None or not log_file.is_file():
+            return
+        with open(log_file, newline="", encoding="utf-8") as handle:
+            bad = {row[0] for row in csv.reader(handle) if row}
+        total = len({sample.path for dataset in datamodule.datasets.values() for sample in dataset.samples})
+        pl_module.log("data/bad_videos", float(len(bad)), rank_zero_only=True)
+        if len(bad) > self.reported:
+            rank_zero_warn(f"{len(bad)} unreadable videos so far were replaced by others: see {log_file}")
+            self.reported = len(bad)
+        if total and len(bad) / total > self.max_fraction:
+            raise DatasetError(
+                f"{log_file}: {len(bad)} of {total} videos could not be decoded, more than the limit of"
+                f" {self.max_fraction:.0%} (BadVideoMonitor.max_fraction)"
+            )
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._check(trainer, pl_module)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._check(trainer, pl_module)
+
+    def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._check(trainer, pl_module)

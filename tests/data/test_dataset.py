@@ -1,0 +1,44 @@
+import csv
+
+import pytest
+import torch
+
+from vidcls.data.dataset import VideoClipDataset
+from vidcls.data.sources import VideoSample
+from vidcls.data.transforms import EvalPreset
+from vidcls.errors import VideoReadError
+
+
+def make_dataset(samples, tmp_path, **kwargs):
+    transform = EvalPreset(crop_size=32, resize_size=32)
+    return VideoClipDataset(samples, transform=transform, sampling="centre", num_frames=4,
+                            bad_video_log=tmp_path / "bad_videos.csv", **kwargs)
+
+
+def test_clip_has_model_layout_and_identifies_its_video(make_counter_video, tmp_path):
+    dataset = make_dataset([VideoSample(make_counter_video(), 3)], tmp_path)
+    item = dataset[0]
+    assert item["video"].shape == (3, 4, 32, 32) and item["label"] == 3 and item["index"] == 0
+
+
+def test_unreadable_video_is_replaced_deterministically_and_logged(make_counter_video, tmp_path):
+    good = [VideoSample(make_counter_video(f"good{i}.mp4"), i) for i in range(3)]
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    samples = [*good, VideoSample(broken, 9)]
+    first = make_dataset(samples, tmp_path, seed=7)[3]
+    again = make_dataset(samples, tmp_path, seed=7)[3]
+    assert first["label"] in (0, 1, 2) and first["label"] == again["label"]
+    assert torch.equal(first["video"], again["video"])
+    with open(tmp_path / "bad_videos.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 2 and {row[0] for row in rows} == {str(broken)}
+    assert rows[0][1] and "\n" not in rows[0][1]
+
+
+def test_all_unreadable_fails_with_a_clear_error(tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"")
+    dataset = make_dataset([VideoSample(broken, 0)], tmp_path, max_replacements=3)
+    with pytest.raises(VideoReadError, match="3 replacement videos in a row failed"):
+        dataset[0]
