@@ -23,5 +23,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/data_pipeline.py
+
 clean:
 	rm -rf runs lightning_logs .pytest_cache

@@ -46,3 +46,10 @@ def media_dir() -> Path:
     if not media.is_dir():
         pytest.skip("../shared/media is not available")
     return media
+
+
+@pytest.fixture
+def media_dir_or_none() -> Path | None:
+    """Real clips from ../shared/media where present, for tests that also check them."""
+    media = SHARED / "media"
+    return media if media.is_dir() else None

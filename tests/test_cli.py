@@ -38,7 +38,7 @@ def test_fit_writes_a_checkpoint_that_test_reuses_with_its_classes(synth_root, t
 def test_test_command_reports_metrics(synth_root, tmp_path, capsys):
     data = ["--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path)]
     main(["fit", *TINY, *data, "--trainer.max_epochs", "1"])
-    checkpoint = next(tmp_path.rglob("last.ckpt"), None) or next(tmp_path.rglob("*.ckpt"))
+    checkpoint = next(tmp_path.rglob("*.ckpt"))
     main(["test", *TINY, *data, "--ckpt_path", str(checkpoint)])
     assert "test/top1" in capsys.readouterr().out
 
@@ -53,6 +53,8 @@ def test_demo_writes_report(tmp_path):
     assert report["classes"] == CLASSES
     assert (out / "data" / "test" / "growing").is_dir()
     assert report["checkpoint"].endswith(".ckpt") and (tmp_path / report["checkpoint"]).is_file()
+    for plot in ("curves", "confusion"):
+        assert report[plot].endswith(".png") and (tmp_path / report[plot]).is_file()
 
 
 def test_bad_root_is_one_line_on_stderr(tmp_path):
@@ -121,3 +123,16 @@ def test_too_many_bad_videos_stop_the_run_with_one_line(synth_root, tmp_path):
     assert result.returncode == 2, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("vidcls: error: ") and "could not be decoded, more than the limit of 5%" in last
+
+
+def test_multiview_test_reports_every_video_once(synth_root, tmp_path):
+    data = ["--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path)]
+    main(["fit", *TINY, *data, "--trainer.max_epochs", "1"])
+    checkpoint = next(tmp_path.rglob("*.ckpt"))
+    main(["test", *TINY, *data, "--ckpt_path", str(checkpoint), "--trainer.limit_test_batches", "1.0",
+          "--data.test_clips", "2", "--data.test_crops", "3"])
+    report_path = max(tmp_path.rglob("report.json"), key=lambda p: p.stat().st_mtime)
+    report = json.loads(report_path.read_text())
+    assert report["videos"] == len(list((synth_root / "test").rglob("*.mp4")))
+    assert 0 <= report["mean_class_accuracy"] <= 1
+    assert (report_path.parent / "per_class.csv").is_file() and (report_path.parent / "confusion.png").is_file()

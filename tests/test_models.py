@@ -1,12 +1,16 @@
 import pytest
 import torch
+import torchvision.models.video.mvit as torchvision_mvit
+from torch import nn
 
-from vidcls.models import build_model, list_models, register_model
+from vidcls.cli import run_lightning
+from vidcls.models import build_model, describe_model, get_preset, list_models, model_entry, register_model
+from vidcls.models.pytorchvideo_models import SlowFast
 
 
 def test_registry_lists_the_models():
     assert {"slow_r50", "simple3d"} <= set(list_models())
-    assert list_models("slow*") == ["slow_r50"]
+    assert list_models("slow_*") == ["slow_r50"]
 
 
 def test_unknown_model_names_the_choices():
@@ -42,3 +46,107 @@ def test_slow_r50_head_pools_any_input_size():
 def test_slow_r50_takes_factory_options():
     model = build_model("slow_r50", num_classes=3, stem_conv_kernel_size=(3, 7, 7), stem_dim_out=8)
     assert model.blocks[0].conv.weight.shape == (8, 3, 3, 7, 7)
+
+
+# --- Kinetics-400 models from PyTorchVideo and torchvision, with their input presets ---
+
+NEW_MODELS = ["x3d_xs", "x3d_s", "x3d_m", "slowfast_r50", "r2plus1d_r50",
+              "r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v2_s", "swin3d_t"]
+# Real computation at the full preset input where one forward takes a few seconds on 2 CPU cores;
+# the others (5-15 s each) are run at it on the meta device, which checks every shape and costs nothing.
+CHEAP_AT_PRESET = ["x3d_xs", "x3d_s", "x3d_m", "r3d_18", "mc3_18", "r2plus1d_18"]
+
+
+def preset_clip(name, batch=1):
+    preset = get_preset(name)
+    return torch.randn(batch, 3, preset.num_frames, preset.crop_size, preset.crop_size)
+
+
+def test_every_new_model_is_registered_with_a_preset_and_a_head():
+    assert set(NEW_MODELS) <= set(list_models())
+    for name in NEW_MODELS + ["slow_r50"]:
+        preset, entry = get_preset(name), model_entry(name)
+        assert preset.num_frames > 0 and preset.crop_size <= preset.min_scale <= preset.max_scale, name
+        assert preset.crop_size <= preset.eval_resize and entry.weights_url.startswith("https://"), name
+        assert "Kinetics-400" in describe_model(name)
+    assert get_preset("simple3d") is None
+
+
+def test_presets_follow_the_published_recipes():
+    assert get_preset("x3d_s").num_frames == 13 and get_preset("x3d_s").clip_duration == pytest.approx(13 * 6 / 30)
+    assert get_preset("slowfast_r50").slowfast_alpha == 4 and get_preset("slowfast_r50").num_frames == 32
+    r3d = get_preset("r3d_18")  # torchvision's R3D_18_Weights.KINETICS400_V1.transforms()
+    assert (r3d.crop_size, r3d.eval_resize, r3d.mean) == (112, 128, (0.43216, 0.394666, 0.37645))
+    assert get_preset("swin3d_t").mean == (0.485, 0.456, 0.406)  # ImageNet statistics, as its weights
+
+
+@pytest.mark.parametrize("name", NEW_MODELS)
+def test_model_takes_its_preset_input_and_its_head_is_the_last_layer(name):
+    with torch.device("meta"):
+        model = build_model(name, num_classes=7).eval()
+        assert model(preset_clip(name, batch=2)).shape == (2, 7)
+    head = model.get_submodule(model_entry(name).head)
+    assert isinstance(head, (nn.Linear, nn.Conv3d)) and head.weight.shape[0] == 7
+
+
+@pytest.mark.parametrize("name", CHEAP_AT_PRESET)
+def test_forward_at_the_preset_input(name):
+    model = build_model(name, num_classes=7).eval()
+    with torch.no_grad():
+        logits = model(preset_clip(name))
+    assert logits.shape == (1, 7) and torch.isfinite(logits).all()
+
+
+@pytest.fixture
+def small_mvit(monkeypatch):
+    """mvit_v2_s fixes its input size (16x224²) and hard-codes it: shrink it to 4x32² for a fast step."""
+    build = torchvision_mvit._mvit
+    monkeypatch.setattr(torchvision_mvit, "_mvit", lambda **kw: build(**{**kw, "spatial_size": (32, 32), "temporal_size": 4}))
+
+
+# The smallest clips each model takes (SlowFast needs T divisible by alpha; S3D pools 8x in time),
+# and narrower stems where a factory allows: a training step then costs a second or two.
+TRAIN_CASES = {
+    "x3d_xs": ((4, 32), {}), "x3d_s": ((4, 32), {}), "x3d_m": ((4, 32), {}),
+    "slowfast_r50": ((8, 32), {"stem_dim_outs": (16, 2)}),
+    "r2plus1d_r50": ((4, 32), {"stem_dim_out": 16}),
+    "r3d_18": ((4, 32), {}), "mc3_18": ((4, 32), {}), "r2plus1d_18": ((4, 32), {}),
+    "s3d": ((8, 32), {}), "mvit_v2_s": ((4, 32), {}), "swin3d_t": ((4, 32), {}),
+}
+
+
+@pytest.mark.parametrize("name", NEW_MODELS)
+def test_one_training_step_changes_the_weights(name, small_mvit):
+    (frames, size), options = TRAIN_CASES[name]
+    torch.manual_seed(0)
+    model = build_model(name, num_classes=3, **options).train()
+    head = model.get_submodule(model_entry(name).head)
+    before = head.weight.detach().clone()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = nn.functional.cross_entropy(model(torch.randn(2, 3, frames, size, size)), torch.tensor([0, 2]))
+    loss.backward()
+    optimizer.step()
+    assert torch.isfinite(loss) and not torch.equal(before, head.weight)
+
+
+def test_slowfast_packs_pathways_as_pytorchvideo():
+    """Slow frames are linspace(0, T - 1, T // alpha), as pytorchvideo_trainer's SlowFastPackPathway."""
+    model = SlowFast(nn.ModuleList([nn.Identity()]), alpha=4)
+    clip = torch.arange(32.0).view(1, 1, 32, 1, 1)  # frame i holds the value i
+    slow, fast = model(clip)
+    assert slow.flatten().tolist() == [0, 4, 8, 13, 17, 22, 26, 31] and torch.equal(fast, clip)
+
+
+def test_mvit_rejects_other_input_sizes():
+    with torch.device("meta"), pytest.raises(RuntimeError):
+        build_model("mvit_v2_s", num_classes=3)(torch.empty(1, 3, 8, 112, 112))
+
+
+def test_cli_takes_clip_settings_from_the_model_preset_unless_given(tmp_path):
+    args = ["--trainer.accelerator", "cpu", "--trainer.logger", "false", "--data.root", str(tmp_path)]
+    cli = run_lightning([*args, "--model.model", "x3d_xs", "--data.crop_size", "64"], run=False)
+    data = cli.datamodule.hparams
+    assert (data.num_frames, data.clip_duration, data.min_scale, data.eval_resize) == (4, pytest.approx(1.6), 182, 182)
+    assert data.crop_size == 64  # given: kept
+    plain = run_lightning([*args, "--model.model", "simple3d"], run=False).datamodule.hparams
+    assert (plain.num_frames, plain.clip_duration, plain.crop_size) == (8, 2.0, 224)  # no preset: the defaults

@@ -1,12 +1,14 @@
-"""End to end: the small model learns synthetic motions from decoded video files."""
+"""End to end: the small model learns synthetic motions from decoded video files, and the
+checkpoint it leaves predicts new videos."""
 
 import lightning as L
 
 from vidcls.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
+from vidcls.prediction import Predictor
 
 
-def test_simple3d_learns_motion_classes_well_above_chance(synth_root, tmp_path):
+def test_simple3d_learns_motion_classes_and_predicts_them(synth_root, tmp_path, media_dir_or_none):
     L.seed_everything(0)
     datamodule = VideoDataModule(
         root=str(synth_root), batch_size=8, num_workers=0, num_frames=8,
@@ -18,3 +20,13 @@ def test_simple3d_learns_motion_classes_well_above_chance(synth_root, tmp_path):
     trainer.fit(classifier, datamodule)
     (metrics,) = trainer.test(classifier, datamodule, verbose=False)
     assert metrics["test/top1"] >= 0.6  # 4 classes: chance is 0.25
+
+    checkpoint = tmp_path / "trained.ckpt"
+    trainer.save_checkpoint(checkpoint)
+    predictor = Predictor.from_checkpoint(checkpoint)
+    videos = sorted((synth_root / "test").rglob("*.mp4"))
+    correct = sum(predictor.predict(path, top_k=1)[0][0] == path.parent.name for path in videos)
+    assert correct / len(videos) >= 0.6
+    for path in sorted(media_dir_or_none.iterdir()) if media_dir_or_none else []:  # real videos: no error
+        ranked = predictor.predict(path)
+        assert len(ranked) == 4 and abs(sum(p for _, p in ranked) - 1) < 1e-4

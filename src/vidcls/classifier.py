@@ -14,7 +14,9 @@ import torch
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
+from vidcls.evaluation import confusion_figure, print_report, video_metrics, write_report
 from vidcls.models import build_model
+from vidcls.pretrained import freeze_all_but_head, load_pretrained
 
 
 class VideoClassifier(L.LightningModule):
@@ -24,6 +26,10 @@ class VideoClassifier(L.LightningModule):
         model: registry name (``vidcls.models.list_models()``).
         classes: class names in index order; taken from the datamodule when not given.
         model_options: keyword arguments for the model builder.
+        pretrained: initial weights: a checkpoint file (ours, PyTorchVideo's or a plain state dict)
+            or a model name for its published Kinetics-400 weights; a head for another class
+            count is re-initialised (``vidcls.pretrained``).
+        freeze_backbone: train only the head (the final classifier layer).
         optimizer: "sgd" (momentum, Nesterov) or "adamw".
         lr, momentum, weight_decay: optimiser settings; ``lr`` is the peak after warmup.
         warmup_epochs: linear warmup from ``warmup_start_lr`` to ``lr``, then cosine decay to 0,
@@ -36,6 +42,8 @@ class VideoClassifier(L.LightningModule):
         model: str = "slow_r50",
         classes: list[str] | None = None,
         model_options: dict[str, Any] | None = None,
+        pretrained: str | None = None,
+        freeze_backbone: bool = False,
         optimizer: Literal["sgd", "adamw"] = "sgd",
         lr: float = 0.1,
         momentum: float = 0.9,
@@ -59,6 +67,10 @@ class VideoClassifier(L.LightningModule):
         self.hparams.classes = list(classes)  # saved in every checkpoint
         num_classes = len(classes)
         self.network = build_model(self.hparams.model, num_classes, **(self.hparams.model_options or {}))
+        if self.hparams.pretrained:
+            load_pretrained(self.network, self.hparams.model, self.hparams.pretrained)
+        if self.hparams.freeze_backbone:
+            freeze_all_but_head(self.network, self.hparams.model)
         top_k = min(5, num_classes)
         for stage in ("train", "val", "test"):
             setattr(self, f"{stage}_top1", MulticlassAccuracy(num_classes, top_k=1, average="micro"))
@@ -71,6 +83,10 @@ class VideoClassifier(L.LightningModule):
             if datamodule is None or not getattr(datamodule, "classes", None):
                 raise ValueError("VideoClassifier needs classes: pass classes=... or train with a VideoDataModule")
             self._build(datamodule.classes)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # the checkpoint holds the weights: restoring it must not read or download the pretrained ones again
+        checkpoint[self.CHECKPOINT_HYPER_PARAMS_KEY] = {**checkpoint[self.CHECKPOINT_HYPER_PARAMS_KEY], "pretrained": None}
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         return self.network(clips)
@@ -95,8 +111,41 @@ class VideoClassifier(L.LightningModule):
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         self._step(batch, "val")
 
+    def on_test_epoch_start(self) -> None:
+        self._test_results: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+
     def test_step(self, batch: dict, batch_idx: int) -> None:
-        self._step(batch, "test")
+        """Video-level: the softmax of every view (clips × crops) of a video, averaged."""
+        videos, labels = batch["video"], batch["label"]  # videos: B×V×C×T×H×W
+        probs = self(videos.flatten(0, 1)).float().softmax(-1).unflatten(0, videos.shape[:2]).mean(1)
+        self.test_top1(probs, labels)
+        self.test_top5(probs, labels)
+        size = labels.shape[0]
+        loss = nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels)
+        self.log("test/loss", loss, on_epoch=True, batch_size=size, sync_dist=True)
+        self.log("test/top1", self.test_top1, on_epoch=True, batch_size=size)
+        self.log("test/top5", self.test_top5, on_epoch=True, batch_size=size)
+        self._test_results.append((batch["index"], probs.detach(), labels))
+
+    def on_test_epoch_end(self) -> None:
+        """Gather every video once (DDP pads shards with repeats), then report per class."""
+        index, probs, labels = (torch.cat(parts) for parts in zip(*self._test_results))
+        if self.trainer.world_size > 1:
+            index, probs, labels = (self.all_gather(t).flatten(0, 1) for t in (index, probs, labels))
+        first_row: dict[int, int] = {}
+        for row, video in enumerate(index.tolist()):
+            first_row.setdefault(video, row)
+        keep = torch.tensor(sorted(first_row.values()), device=index.device)
+        self.test_metrics = video_metrics(probs[keep].cpu(), labels[keep].cpu(), self.classes)
+        self.log("test/mean_class_accuracy", self.test_metrics["mean_class_accuracy"], rank_zero_only=True)
+        log_dir = self.trainer.log_dir  # a collective under DDP: every rank must ask
+        if self.trainer.is_global_zero and log_dir:
+            write_report(log_dir, self.test_metrics, self.classes)
+            print_report(self.test_metrics)
+            experiment = getattr(self.logger, "experiment", None)
+            if hasattr(experiment, "add_figure"):  # TensorBoard
+                figure = confusion_figure(self.test_metrics["confusion"], self.classes)
+                experiment.add_figure("test/confusion", figure, global_step=self.global_step)
 
     def configure_optimizers(self) -> dict:
         hp = self.hparams

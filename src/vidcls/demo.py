@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from vidcls.evaluation import plot_curves
 from vidcls.data.synthetic import CLASSES, SynthConfig, synthesize_dataset
 from vidcls.progress import progress_bar
 
@@ -54,17 +55,22 @@ def run_demo(out: Path, videos_per_class: dict[str, int], epochs: int | None = N
     trainer.fit(model, datamodule)
     train_seconds = time.perf_counter() - started - synth_seconds
     (metrics,) = trainer.test(model, datamodule, ckpt_path="best")
+    log_dir = Path(trainer.log_dir)
 
     report = {
         "top1": metrics["test/top1"],
         "top5": metrics["test/top5"],
+        "mean_class_accuracy": model.test_metrics["mean_class_accuracy"],
         "loss": metrics["test/loss"],
         "checkpoint": trainer.checkpoint_callback.best_model_path,
         "classes": CLASSES,
         "videos_per_class": videos_per_class,
         "epochs": trainer.current_epoch,
         "model": model.hparams.model,
-        "log_dir": trainer.log_dir,
+        "log_dir": str(log_dir),
+        "per_class": str(log_dir / "per_class.csv"),
+        "confusion": str(log_dir / "confusion.png"),
+        "curves": str(plot_curves(log_dir)),
         "seconds": {"synthesize": synth_seconds, "train": train_seconds, "total": time.perf_counter() - started},
     }
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -85,4 +91,6 @@ def _print_report(report: dict) -> None:
     )
     console = Console()
     console.print(table)
-    console.print(f"checkpoint: {report['checkpoint']}\nTensorBoard: tensorboard --logdir {report['log_dir']}")
+    console.print(f"checkpoint: {report['checkpoint']}")
+    console.print(f"plots: {report['curves']}, {report['confusion']}; per class: {report['per_class']}")
+    console.print(f"TensorBoard: tensorboard --logdir {report['log_dir']}")

@@ -74,3 +74,20 @@ def test_val_label_unknown_to_train_is_named(synth_root, tmp_path):
     (extra / "x.mp4").symlink_to(next((synth_root / "val" / "moving_up").iterdir()))
     with pytest.raises(DatasetError, match="unknown label 'dancing'"):
         small(tmp_path).setup("fit")
+
+
+def test_repeated_clips_become_batch_entries_with_their_label(synth_root):
+    datamodule = small(synth_root, clips_per_video=2)
+    datamodule.setup("fit")
+    batch = next(iter(datamodule.train_dataloader()))
+    assert batch["video"].shape == (8, 3, 4, 32, 32)
+    assert torch.equal(batch["label"][0::2], batch["label"][1::2])
+    assert torch.equal(batch["index"][0::2], batch["index"][1::2])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown without CUDA")
+def test_gpu_decoding_without_cuda_is_one_clear_error(synth_root):
+    from vidcls.errors import VidclsError
+
+    with pytest.raises(VidclsError, match="CUDA is not available"):
+        small(synth_root, decode_device="cuda").setup("fit")

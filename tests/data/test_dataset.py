@@ -42,3 +42,17 @@ def test_all_unreadable_fails_with_a_clear_error(tmp_path):
     dataset = make_dataset([VideoSample(broken, 0)], tmp_path, max_replacements=3)
     with pytest.raises(VideoReadError, match="3 replacement videos in a row failed"):
         dataset[0]
+
+
+def test_repeated_clips_are_random_clips_at_the_requested_times(make_counter_video, tmp_path):
+    # frame i of the counter video is grey level 10 * i; 1 s clips of 4 frames at 12 fps span 11 frames
+    video = make_counter_video(num_frames=24, fps=12)  # levels up to 230: no wrap-around
+    dataset = VideoClipDataset([VideoSample(video, 0)], transform=lambda frames: frames, sampling="random",
+                               clips_per_video=3, clip_duration=1.0, num_frames=4)
+    torch.manual_seed(0)
+    clips = dataset[0]["video"]
+    assert clips.shape == (3, 4, 3, 32, 48)
+    frame_index = (clips.float().mean(dim=(2, 3, 4)) / 10).round()
+    for indices in frame_index:
+        assert indices[-1] - indices[0] == 11 and torch.all(indices.diff() > 0)
+    assert len(set(frame_index[:, 0].tolist())) > 1  # independent starts

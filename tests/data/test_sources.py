@@ -70,7 +70,7 @@ def test_csv_list_with_header(tmp_path):
 def test_csv_without_required_columns(tmp_path):
     list_file = tmp_path / "val.csv"
     list_file.write_text("file,class\na.mp4,x\n")
-    with pytest.raises(DatasetError, match="header must name 'path' and 'label'"):
+    with pytest.raises(DatasetError, match="header must name 'path', 'label'"):
         read_list_file(list_file)
 
 

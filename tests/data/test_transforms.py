@@ -1,5 +1,6 @@
 import pytest
 import torch
+from torchvision.transforms import v2
 
 from vidcls.data.transforms import EvalPreset, TrainPreset
 
@@ -53,3 +54,86 @@ def test_flip_probability_zero_never_flips():
     for seed in range(5):
         torch.manual_seed(seed)
         assert torch.allclose(preset(frames), expected)
+
+
+def test_multiview_crops_left_centre_right_of_the_long_side():
+    from vidcls.data.transforms import MultiViewPreset
+
+    width = torch.arange(340, dtype=torch.float32).view(1, 1, 1, 340).expand(2, 3, 256, 340)
+    frames = (width / 340 * 255).to(torch.uint8)
+    views = MultiViewPreset(crop_size=224, resize_size=256, num_crops=3, mean=(0, 0, 0), std=(1, 1, 1))(frames)
+    assert views.shape == (3, 3, 2, 224, 224)
+    left_edges = views[:, 0, 0, 0, 0]
+    assert left_edges[0] < 0.01 and left_edges[1] == pytest.approx(58 / 340, abs=0.01)
+    assert views[2, 0, 0, 0, -1] > 0.99
+    centre = MultiViewPreset(crop_size=224, resize_size=256, num_crops=1)(frames)[0]
+    assert torch.allclose(centre, EvalPreset(crop_size=224, resize_size=256)(frames))
+
+
+# The train preset crops before it resizes; these check it is the tutorial's augmentation all the same.
+
+
+def resize_then_crop(frames, hflip_prob=0.5):
+    """The tutorial's order in torchvision: scale the short side, crop, flip, then normalise."""
+    from vidcls.data.transforms import KINETICS_MEAN, KINETICS_STD
+
+    reference = v2.Compose([
+        v2.RandomResize(256, 321, antialias=True), v2.RandomCrop(224),
+        v2.RandomHorizontalFlip(hflip_prob), v2.ToDtype(torch.float32, scale=True),
+        v2.Normalize(list(KINETICS_MEAN), list(KINETICS_STD)),
+    ])
+    return reference(frames).permute(1, 0, 2, 3)
+
+
+def smooth_clip(t, h, w):
+    """Slowly varying colours: interpolation rounding moves values by a level or two, not more."""
+    y = torch.arange(h).view(1, 1, h, 1).float()
+    x = torch.arange(w).view(1, 1, 1, w).float()
+    c = torch.arange(3).view(1, 3, 1, 1).float()
+    time = torch.arange(t).view(t, 1, 1, 1).float()
+    return (128 + 60 * torch.sin(x / 17 + c + time) + 60 * torch.cos(y / 23 - c)).clamp(0, 255).to(torch.uint8)
+
+
+@pytest.mark.parametrize("size", [(256, 340), (240, 320), (320, 240), (720, 1280)])
+def test_same_seed_same_augmentation_as_resize_then_crop(size):
+    frames = smooth_clip(4, *size)
+    level = 1 / (255 * 0.225)  # one uint8 level, normalised
+    for seed in range(8):
+        torch.manual_seed(seed)
+        ours = TrainPreset()(frames)
+        torch.manual_seed(seed)
+        reference = resize_then_crop(frames)
+        assert ours.shape == reference.shape == (3, 4, 224, 224)
+        difference = (ours - reference).abs()
+        assert difference.mean() < 2 * level and difference.max() < 8 * level, seed  # a flip or shift would be >> this
+
+
+def test_crop_position_matches_the_scaled_frame():
+    ramp = (torch.arange(340) * 255 // 339).to(torch.uint8).view(1, 1, 1, 340).expand(2, 3, 256, 340)
+    column = 255 / 339 / (255 * 0.225)  # one source column of the ramp, normalised
+    for seed in range(8):
+        torch.manual_seed(seed)
+        ours = TrainPreset(hflip_prob=0.0)(ramp)[0, 0, 0]
+        torch.manual_seed(seed)
+        reference = resize_then_crop(ramp, hflip_prob=0.0)[0, 0, 0]
+        for x in (0, 111, 223):  # the crop's left edge, centre and right edge show the same source column
+            assert abs(float(ours[x] - reference[x])) < 1.5 * column, (seed, x)
+
+
+def test_train_values_stay_in_the_normalised_range():
+    out = TrainPreset()(clip(8, 256, 340))
+    assert out.min() >= (0 - 0.45) / 0.225 - 1e-5 and out.max() <= (1 - 0.45) / 0.225 + 1e-5
+
+
+def test_normalise_is_torchvision_normalise_in_the_model_layout():
+    from vidcls.data.transforms import Normalise
+
+    frames = clip(4, 32, 48)
+    ours = Normalise((0.4, 0.5, 0.6), (0.2, 0.25, 0.3))(frames)
+    reference = v2.Normalize([0.4, 0.5, 0.6], [0.2, 0.25, 0.3])(v2.ToDtype(torch.float32, scale=True)(frames))
+    assert ours.is_contiguous() and torch.allclose(ours, reference.permute(1, 0, 2, 3), atol=1e-5)
+
+
+def test_a_scale_below_the_crop_is_refused():
+    with pytest.raises(ValueError, match="min_scale"):
+        TrainPreset(crop_size=224, min_scale=200)

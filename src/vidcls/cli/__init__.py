@@ -18,6 +18,7 @@ from vidcls.callbacks import BadVideoMonitor
 from vidcls.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.errors import VidclsError
+from vidcls.models import get_preset
 
 USAGE = """usage: vidcls COMMAND [options]
 
@@ -27,9 +28,11 @@ Train and evaluate (LightningCLI: --config FILE.yaml, --model.*, --data.*, --tra
   test       evaluate on the test split    vidcls test --config ... --ckpt_path CKPT
 
 Tools:
+  bench      clips/s of the training loader as fit builds it   vidcls bench data --data my_videos
   demo       synthesize a small dataset, train, test and report (CPU, minutes)
-  data       dataset tools: data synth OUT
+  data       dataset tools: data synth | kinetics | verify | prepare   vidcls data verify my_videos
   models     list the registered models
+  plot       training curves of a run as a PNG   vidcls plot runs/demo/lightning_logs/version_0
   predict    top-k classes or a timeline per video   vidcls predict --checkpoint CKPT PATH...
   export     ONNX / TorchScript with a parity check  vidcls export --checkpoint CKPT --format onnx --output FILE
 
@@ -37,7 +40,7 @@ Tools:
 
 
 class VidclsCLI(LightningCLI):
-    """LightningCLI with vidcls's rule for class names: a checkpoint's classes win."""
+    """LightningCLI with vidcls's rules: a checkpoint's classes win; clip settings default to the model's preset."""
 
     @staticmethod
     def subcommands() -> dict[str, set[str]]:
@@ -54,6 +57,19 @@ class VidclsCLI(LightningCLI):
         config = self.config[self.subcommand] if self.subcommand else self.config
         if config.model.classes and not config.data.classes:
             config.data.classes = list(config.model.classes)
+        # A config that names only the model gets the clips it was trained on (frames, crop, mean...):
+        # every clip setting still at its default takes the model's preset, so one set by hand wins
+        # unless it equals the default.
+        preset = get_preset(config.model.model)
+        defaults = self._parser(self.subcommand).get_defaults().data
+        for key, value in (preset.data_settings() if preset else {}).items():
+            if _as_list(config.data[key]) == _as_list(defaults[key]):
+                config.data[key] = value
+
+
+def _as_list(value: object) -> object:
+    """YAML gives lists where the defaults are tuples (mean, std): compare them as equals."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def run_lightning(args: Sequence[str], run: bool = True) -> VidclsCLI:
@@ -84,6 +100,12 @@ def _demo_command(argv: Sequence[str]) -> int:
     return demo_main(argv)
 
 
+def _bench_command(argv: Sequence[str]) -> int:
+    from vidcls.cli.bench import main as bench_main
+
+    return bench_main(argv)
+
+
 def _data_command(argv: Sequence[str]) -> int:
     from vidcls.cli.data import main as data_main
 
@@ -102,11 +124,24 @@ def _export_command(argv: Sequence[str]) -> int:
     return export_main(argv)
 
 
+def _plot_command(argv: Sequence[str]) -> int:
+    from vidcls.evaluation import plot_curves
+
+    parser = argparse.ArgumentParser(prog="vidcls plot", description="Plot a run's training curves as a PNG.")
+    parser.add_argument("run_dir", help="a run's log folder (lightning_logs/version_N)")
+    parser.add_argument("--out", help="PNG path (default RUN_DIR/curves.png)")
+    args = parser.parse_args(argv)
+    print(plot_curves(args.run_dir, args.out))
+    return 0
+
+
 TOOLS: dict[str, Callable[[Sequence[str]], int]] = {
+    "bench": _bench_command,
     "data": _data_command,
     "demo": _demo_command,
     "export": _export_command,
     "models": _models_command,
+    "plot": _plot_command,
     "predict": _predict_command,
 }
 

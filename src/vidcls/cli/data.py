@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
+from contextlib import nullcontext
 
+from vidcls.data.prepare import PrepareConfig, format_size, prepare_dataset
 from vidcls.data.synthetic import CLASSES, SynthConfig, synthesize_dataset
+from vidcls.data.verify import (
+    DEFAULT_JOBS,
+    DEFAULT_TIMEOUT,
+    default_manifest,
+    find_videos,
+    probe_videos,
+    summary,
+    write_manifest,
+)
 from vidcls.progress import progress_bar
 
 
@@ -14,6 +26,8 @@ def main(argv: Sequence[str]) -> int:
     tools = parser.add_subparsers(dest="tool", required=True)
     _add_synth(tools)
     _add_kinetics(tools)
+    _add_prepare(tools)
+    _add_verify(tools)
     args = parser.parse_args(argv)
     return args.handler(args)
 
@@ -85,3 +99,68 @@ def _kinetics(args: argparse.Namespace) -> int:
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(f"{args.out}: {statuses} (details: {plan.out / REPORT_NAME})")
     return 0
+
+
+def _add_prepare(tools: argparse._SubParsersAction) -> None:
+    defaults = PrepareConfig()
+    prepare = tools.add_parser(
+        "prepare",
+        help="re-encode videos for fast random clips (short side, frequent keyframes, no audio)",
+        description="Writes every video of SRC (a dataset folder, or a list file: its rewritten copy goes to "
+        "DST/<name>) to the same relative path under DST as H.264 MP4. A rerun keeps outputs newer than their "
+        "input. A keyframe every 16 frames reads a random 2 s clip ~2x faster than x264's default (up to 250) "
+        "for 10-30% more bytes; --gop 8 is a little faster and bigger, --gop 32 smaller and slower.",
+    )
+    prepare.add_argument("src", metavar="SRC", help="dataset folder (class folders at any depth) or list file")
+    prepare.add_argument("dst", metavar="DST", help="output folder")
+    prepare.add_argument("--short-side", type=int, default=defaults.short_side, help="never upscaled (default 256)")
+    prepare.add_argument("--fps", type=float, help="output frame rate (default: the source's)")
+    prepare.add_argument("--gop", type=int, default=defaults.gop, help="frames between keyframes (default 16)")
+    prepare.add_argument("--crf", type=int, default=defaults.crf, help="x264 quality, lower is bigger (default 23)")
+    prepare.add_argument("--preset", default=defaults.preset, help="x264 preset (default veryfast)")
+    prepare.add_argument("--jobs", type=int, default=defaults.jobs, help="parallel FFmpeg processes (default: CPUs)")
+    prepare.set_defaults(handler=_prepare)
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    config = PrepareConfig(args.short_side, args.fps, args.gop, args.crf, args.preset, args.jobs)
+    with progress_bar("Re-encoding videos") as update:
+        result = prepare_dataset(args.src, args.dst, config, update)
+    for path, reason in result.failed:
+        print(f"{path}: {reason}")
+    listed = f"; list: {result.list_file}" if result.list_file else ""
+    print(f"{args.dst}: {result.encoded} re-encoded, {result.skipped} up to date, {len(result.failed)} failed{listed}")
+    print(f"size: {format_size(result.bytes_before)} before, {format_size(result.bytes_after)} after")
+    return 1 if result.failed else 0
+
+
+def _add_verify(tools: argparse._SubParsersAction) -> None:
+    verify = tools.add_parser(
+        "verify",
+        help="open every video, read its first and last frame, write a manifest and list the bad files",
+        description="ROOT_OR_LIST: a dataset folder (train/val/test class folders, or one split folder) or a "
+        "list file. The manifest CSV (path,label,frames,fps,duration,width,height,ok,error) can be read back "
+        "without its bad rows (vidcls.data.sources.read_list_file). Exits 1 when a file is bad.",
+    )
+    verify.add_argument("source", metavar="ROOT_OR_LIST", help="dataset folder or list file")
+    verify.add_argument("--manifest", metavar="PATH", help="default: ROOT/manifest.csv, or <list>_manifest.csv")
+    verify.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="parallel probes (default: CPUs)")
+    verify.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per file (default 60)")
+    verify.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    verify.add_argument("--allow-bad", action="store_true", help="exit 0 even when some files are bad")
+    verify.set_defaults(handler=_verify)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    videos = find_videos(args.source)
+    with nullcontext() if args.json else progress_bar("Verifying videos") as update:  # JSON alone on stdout
+        probes = probe_videos(videos, args.jobs, args.timeout, update)
+    manifest = write_manifest(probes, args.manifest or default_manifest(args.source))
+    report = summary(probes, manifest)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for bad in report["bad_files"]:
+            print(f"{bad['path']}: {bad['error']}")
+        print(f"{report['total']} videos: {report['ok']} ok, {report['bad']} bad (manifest: {manifest})")
+    return 1 if report["bad"] and not args.allow_bad else 0

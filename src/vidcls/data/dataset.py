@@ -21,7 +21,7 @@ from typing import Literal
 import torch
 from torch.utils.data import Dataset
 
-from vidcls.data.decoding import SeekMode, VideoReader
+from vidcls.data.decoding import Decoder, SeekMode, VideoReader
 from vidcls.data.sampling import clip_frame_times, random_clip_start, uniform_clip_starts
 from vidcls.data.sources import VideoSample
 from vidcls.errors import VideoReadError
@@ -33,10 +33,13 @@ Transform = Callable[[torch.Tensor], torch.Tensor]
 
 
 class VideoClipDataset(Dataset):
-    """One clip per video per epoch: a random clip for training, the centre clip for evaluation.
+    """Clips of one video per item: a random clip for training, the centre clip for evaluation.
 
     Returns ``{"video": C×T×H×W float, "label": int, "index": int}``; ``index`` identifies the
-    video so that evaluation can aggregate several views of it.
+    video. With ``num_clips`` set (multi-view testing), ``video`` is ``V×C×T×H×W``: ``num_clips``
+    uniformly spaced clips, times however many crops the transform makes of each. With
+    ``clips_per_video`` > 1 (random sampling: repeated augmentation), ``video`` is
+    ``clips_per_video`` independent random clips ``V×C×T×H×W`` read in one decoding pass.
     """
 
     def __init__(
@@ -45,10 +48,14 @@ class VideoClipDataset(Dataset):
         *,
         transform: Transform,
         sampling: ClipSampling = "random",
+        num_clips: int | None = None,
         clip_duration: float = 2.0,
         num_frames: int = 8,
+        clips_per_video: int = 1,
+        decoder: Decoder = "pyav",
         seek_mode: SeekMode = "approximate",
         decoder_threads: int = 1,
+        device: str = "cpu",
         max_replacements: int = 20,
         seed: int = 0,
         bad_video_log: Path | None = None,
@@ -56,10 +63,14 @@ class VideoClipDataset(Dataset):
         self.samples = list(samples)
         self.transform = transform
         self.sampling = sampling
+        self.num_clips = num_clips
         self.clip_duration = clip_duration
         self.num_frames = num_frames
+        self.clips_per_video = clips_per_video
+        self.decoder = decoder
         self.seek_mode = seek_mode
         self.decoder_threads = decoder_threads
+        self.device = device
         self.max_replacements = max_replacements
         self.seed = seed
         self.bad_video_log = bad_video_log
@@ -89,10 +100,24 @@ class VideoClipDataset(Dataset):
     def read_clip(self, index: int) -> dict[str, torch.Tensor | int]:
         """The clip of video ``index``; raises :class:`VideoReadError` if it cannot be decoded."""
         sample = self.samples[index]
-        reader = VideoReader(sample.path, seek_mode=self.seek_mode, num_threads=self.decoder_threads)
-        if self.sampling == "random":
-            start = random_clip_start(reader.info, self.clip_duration)
+        reader = VideoReader(
+            sample.path,
+            decoder=self.decoder,
+            seek_mode=self.seek_mode,
+            num_threads=self.decoder_threads,
+            device=self.device,
+        )
+        if self.num_clips is not None:
+            starts = uniform_clip_starts(reader.info, self.clip_duration, self.num_clips)
+        elif self.sampling == "random":
+            starts = [random_clip_start(reader.info, self.clip_duration) for _ in range(self.clips_per_video)]
         else:
-            (start,) = uniform_clip_starts(reader.info, self.clip_duration, 1)
-        times = clip_frame_times(start, self.clip_duration, self.num_frames, reader.info.fps)
-        return {"video": self.transform(reader.frames_at(times)), "label": sample.label, "index": index}
+            starts = uniform_clip_starts(reader.info, self.clip_duration, 1)
+        fps = reader.info.fps
+        times = [t for start in starts for t in clip_frame_times(start, self.clip_duration, self.num_frames, fps)]
+        clips = [self.transform(frames) for frames in reader.frames_at(times).split(self.num_frames)]
+        if len(clips) == 1 and self.num_clips is None:
+            video = clips[0]
+        else:  # each clip gives C×T×H×W or crops×C×T×H×W: stack them all as views
+            video = torch.cat([clip.reshape(-1, *clip.shape[-4:]) for clip in clips])
+        return {"video": video, "label": sample.label, "index": index}

@@ -1,23 +1,31 @@
-"""Open a video and read only the frames shown at given times, with torchcodec (FFmpeg).
+"""Open a video and read only the frames shown at given times (FFmpeg, through PyAV or torchcodec).
 
-Decoding a whole 10 s video to keep 8 frames is what makes naive loaders slow; asking the
-decoder for frames *played at* the sampled timestamps decodes only from the nearest keyframe.
+Decoding a whole 10 s video to keep 8 frames is what makes naive loaders slow. On the CPU the
+default ``decoder="pyav"`` feeds the decoder only the packets the requested frames depend on
+(:mod:`vidcls.data.selective`); ``"torchcodec"`` decodes from the keyframe before each frame, and
+is what decodes on a GPU (``device="cuda"``). Both return the same pixels.
 Every failure becomes a :class:`~vidcls.errors.VideoReadError` that names the file.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import av
 import torch
-from torchcodec.decoders import VideoDecoder
+from torchcodec.decoders import VideoDecoder, VideoStreamMetadata
 
+from vidcls.data.selective import FramesMissing, SelectiveDecoder
 from vidcls.errors import VideoReadError
 
+log = logging.getLogger(__name__)
+
 SeekMode = Literal["exact", "approximate"]
+Decoder = Literal["pyav", "torchcodec"]
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,10 @@ class VideoInfo:
 class VideoReader:
     """A decoder for one video file.
 
-    ``seek_mode="approximate"`` trusts the container's index and opens instantly;
-    ``"exact"`` scans the file first (slower to open, exact on files with a broken index).
+    ``decoder="pyav"`` (CPU only) reads MP4/MOV and Matroska/WebM selectively and other
+    containers with torchcodec, as it does any file whose timestamps turn out unreliable.
+    ``seek_mode`` is torchcodec's: ``"approximate"`` trusts the container's index and opens
+    instantly, ``"exact"`` scans the file first (exact on files with a broken index).
     Keep ``num_threads=1`` inside DataLoader workers: parallelism comes from the workers.
     """
 
@@ -48,17 +58,23 @@ class VideoReader:
         self,
         path: str | Path,
         *,
+        decoder: Decoder = "pyav",
         seek_mode: SeekMode = "approximate",
         num_threads: int = 1,
         device: str = "cpu",
     ):
         self.path = Path(path)
+        self._torchcodec_options = dict(seek_mode=seek_mode, num_ffmpeg_threads=num_threads, device=device)
+        self._torchcodec: VideoDecoder | None = None
+        self._selective: SelectiveDecoder | None = None
         try:
-            self._decoder = VideoDecoder(
-                str(self.path), seek_mode=seek_mode, num_ffmpeg_threads=num_threads, device=device
-            )
-            self.info = _video_info(self._decoder)
-        except Exception as error:  # torchcodec raises RuntimeError/ValueError with FFmpeg's reason
+            if decoder == "pyav" and torch.device(device).type == "cpu":
+                self._selective = SelectiveDecoder.open(self.path, num_threads)
+            if self._selective is not None:
+                self.info = _pyav_info(self._selective.container, self._selective.stream)
+            else:
+                self.info = _torchcodec_info(self._torchcodec_decoder().metadata)
+        except Exception as error:  # FFmpeg's reason, raised as RuntimeError/ValueError/av.FFmpegError
             raise VideoReadError.for_file(self.path, _first_line(error)) from error
         if self.info.num_frames < 1 or self.info.duration <= 0:
             raise VideoReadError.for_file(self.path, "video stream has no frames")
@@ -68,20 +84,48 @@ class VideoReader:
         last_frame_time = self.info.end - 0.5 / self.info.fps
         clamped = [min(max(t, self.info.begin), last_frame_time) for t in times]
         try:
-            return self._decoder.get_frames_played_at(seconds=clamped).data
+            if self._selective is not None:
+                try:
+                    return self._selective.frames_at(clamped)
+                except FramesMissing as missing:
+                    log.debug("%s: %s; reading it with torchcodec", self.path, missing)
+                    self._selective = None
+            return self._torchcodec_decoder().get_frames_played_at(seconds=clamped).data
         except Exception as error:
             raise VideoReadError.for_file(self.path, f"decoding failed: {_first_line(error)}") from error
 
+    def _torchcodec_decoder(self) -> VideoDecoder:
+        """Opened on first use: files read selectively never pay for it."""
+        if self._torchcodec is None:
+            self._torchcodec = VideoDecoder(str(self.path), **self._torchcodec_options)
+        return self._torchcodec
 
-def _video_info(decoder: VideoDecoder) -> VideoInfo:
-    meta = decoder.metadata
+
+def _torchcodec_info(meta: VideoStreamMetadata) -> VideoInfo:
     begin = meta.begin_stream_seconds or 0.0
-    end = meta.end_stream_seconds
-    fps = meta.average_fps
-    num_frames = meta.num_frames
+    return _checked_info(begin, meta.end_stream_seconds, meta.average_fps, meta.num_frames, meta.width, meta.height)
+
+
+def _pyav_info(container: av.container.InputContainer, stream: av.VideoStream) -> VideoInfo:
+    """The header's timeline, as torchcodec's approximate mode reads it (the same numbers)."""
+    begin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    if stream.duration is not None:
+        duration = float(stream.duration * stream.time_base)
+    else:  # Matroska/WebM keep the duration in the container only
+        duration = container.duration / av.time_base if container.duration else None
+    fps = float(stream.average_rate or stream.guessed_rate or 0)
+    num_frames = stream.frames or (int(duration * fps) if duration else 0)
+    end = begin + duration if duration else None
+    context = stream.codec_context
+    return _checked_info(begin, end, fps, num_frames, context.width, context.height)
+
+
+def _checked_info(
+    begin: float, end: float | None, fps: float | None, num_frames: int | None, width: int, height: int
+) -> VideoInfo:
     if end is None or not fps or not num_frames:
         raise ValueError("container reports no duration, frame rate or frame count")
-    return VideoInfo(float(begin), float(end), float(fps), int(num_frames), int(meta.width), int(meta.height))
+    return VideoInfo(float(begin), float(end), float(fps), int(num_frames), int(width), int(height))
 
 
 def _first_line(error: BaseException) -> str:

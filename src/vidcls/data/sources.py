@@ -7,6 +7,7 @@ file or line at fault, so a user can fix their data before any training starts.
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,15 +58,22 @@ def scan_class_folders(split_dir: str | Path) -> list[LabelledVideo]:
 
 
 def read_list_file(list_file: str | Path) -> list[LabelledVideo]:
-    """Read a list of videos: ``path label`` lines, or a CSV with a header naming ``path`` and ``label``.
+    """Read a list of videos: ``path label`` lines, a CSV with a ``path,label`` header, or a manifest.
 
-    Paths are relative to the list file's folder unless absolute. Every listed file must exist.
+    A manifest (a CSV with an ``ok`` column, written by ``vidcls data verify``) lists only the
+    videos that probed ok; the bad ones are skipped and their number logged. Paths are relative
+    to the list file's folder unless absolute. Every listed file must exist.
     """
     list_file = Path(list_file)
     if not list_file.is_file():
         raise DatasetError(f"{list_file}: no such list file")
     base = list_file.parent
-    rows = _csv_rows(list_file) if list_file.suffix.lower() == ".csv" else _space_rows(list_file)
+    if is_manifest(list_file):
+        rows = _manifest_rows(list_file)
+    elif list_file.suffix.lower() == ".csv":
+        rows = _path_label_rows(list_file)
+    else:
+        rows = _space_rows(list_file)
     videos = []
     for line_no, path_text, label in rows:
         origin = f"{list_file}:{line_no}"
@@ -90,14 +98,40 @@ def _space_rows(list_file: Path) -> Iterable[tuple[int, str, str]]:
         yield line_no, parts[0], parts[1] if len(parts) == 2 else ""
 
 
-def _csv_rows(list_file: Path) -> Iterable[tuple[int, str, str]]:
+def _csv_rows(list_file: Path, required: tuple[str, ...] = ("path", "label")) -> Iterable[tuple[int, dict]]:
     with list_file.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        missing = {"path", "label"} - set(reader.fieldnames or ())
+        missing = set(required) - set(reader.fieldnames or ())
         if missing:
-            raise DatasetError(f"{list_file}:1: CSV header must name 'path' and 'label' (missing {sorted(missing)})")
+            names = ", ".join(f"'{name}'" for name in required)
+            raise DatasetError(f"{list_file}:1: CSV header must name {names} (missing {sorted(missing)})")
         for row in reader:
-            yield reader.line_num, (row["path"] or "").strip(), (row["label"] or "").strip()
+            yield reader.line_num, {key: (value or "").strip() for key, value in row.items()}
+
+
+def _path_label_rows(list_file: Path) -> Iterable[tuple[int, str, str]]:
+    for line_no, row in _csv_rows(list_file):
+        yield line_no, row["path"], row["label"]
+
+
+def _manifest_rows(manifest: Path) -> Iterable[tuple[int, str, str]]:
+    bad = 0
+    for line_no, row in _csv_rows(manifest, ("path", "label", "ok")):
+        if row["ok"].lower() == "true":
+            yield line_no, row["path"], row["label"]
+        else:
+            bad += 1
+    if bad:
+        logging.getLogger(__name__).warning("%s: skipped %d bad video(s) (ok=false)", manifest, bad)
+
+
+def is_manifest(path: str | Path) -> bool:
+    """True for a CSV whose header has an ``ok`` column: a manifest from ``vidcls data verify``."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    with path.open(newline="", encoding="utf-8") as handle:
+        return "ok" in next(csv.reader(handle), [])
 
 
 def read_classes_file(path: str | Path) -> list[str]:

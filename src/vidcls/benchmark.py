@@ -1,0 +1,106 @@
+"""Time a loader exactly as ``vidcls fit`` builds it: clips per second and DataLoader worker memory.
+
+Video training is usually bound by decoding, so this is the number to watch when changing data
+settings, storage or machines (``vidcls bench data``; ``benchmarks/data_pipeline.py`` compares it
+with the tutorial's pipeline and FFmpeg's decode floor).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from torch.utils.data import DataLoader
+
+from vidcls.cli import run_lightning
+
+DATA_SETTINGS = ("batch_size", "num_workers", "clip_duration", "num_frames", "crop_size", "min_scale", "max_scale",
+                 "decoder", "decode_device", "decoder_threads", "clips_per_video")
+
+
+@dataclass
+class Memory:
+    """Resident memory in MB: after the warm-up batch, at the end, and the peak (kernel's high-water mark)."""
+
+    start: float
+    end: float
+    peak: float
+
+
+@dataclass
+class LoaderTiming:
+    clips: int
+    seconds: float
+    batch_shape: list[int]
+    main_rss_mb: Memory
+    worker_rss_mb: Memory | None  # the largest worker's; None without worker processes
+
+    @property
+    def clips_per_s(self) -> float:
+        return self.clips / self.seconds
+
+    def as_dict(self) -> dict:
+        return {"clips_per_s": round(self.clips_per_s, 3), **asdict(self)}
+
+
+def time_loader(loader: DataLoader, clips: int) -> LoaderTiming:
+    """Clips per second over at least ``clips`` clips, after one warm-up batch (worker start-up, first opens).
+
+    Runs as many epochs as it takes; with persistent workers (``fit``'s setting) they live on.
+    """
+    others = set(_children())
+    batches = _endless(loader)
+    first = next(batches)["video"]
+    workers = [pid for pid in _children() if pid not in others]  # the processes the loader started
+    main_start, worker_start = _rss(os.getpid()), [_rss(pid) for pid in workers]
+    done = 0
+    started = time.perf_counter()
+    while done < clips:
+        done += next(batches)["video"].shape[0]
+    seconds = time.perf_counter() - started
+    worker_rss = None
+    if workers:
+        end = [_rss(pid) for pid in workers]
+        worker_rss = Memory(max(worker_start), max(end), max(_rss(pid, "VmHWM") for pid in workers))
+    main_rss = Memory(main_start, _rss(os.getpid()), _rss(os.getpid(), "VmHWM"))
+    return LoaderTiming(done, seconds, list(first.shape), main_rss, worker_rss)
+
+
+def bench_data(cli_args: Sequence[str], split: str = "train", clips: int = 200) -> dict:
+    """Build the datamodule from LightningCLI arguments as ``fit`` does and time the ``split`` loader."""
+    with warnings.catch_warnings():  # it warns that sys.argv holds other arguments: ours, parsed already
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+        datamodule = run_lightning(cli_args, run=False).datamodule
+    datamodule.setup("fit" if split == "train" else "validate")
+    loader = datamodule.train_dataloader() if split == "train" else datamodule.val_dataloader()
+    settings = {key: datamodule.hparams[key] for key in DATA_SETTINGS}
+    return {**time_loader(loader, clips).as_dict(), "split": split, "settings": settings}
+
+
+def _endless(loader: DataLoader) -> Iterator[dict]:
+    while True:
+        yield from loader
+
+
+def _children() -> list[int]:
+    """This process's child processes (Linux /proc; empty elsewhere)."""
+    pid = os.getpid()
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _rss(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory in MB from /proc/PID/status (no psutil); 0 where unavailable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0

@@ -1,0 +1,119 @@
+"""`vidcls predict`: top-k classes (or a timeline) for video files and folders, as a table or JSON.
+
+A file that cannot be read becomes an error entry and the others go on; the exit status is 1
+when any failed, so scripts notice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Column, Table
+from rich.text import Text
+
+from vidcls.errors import VideoReadError
+from vidcls.prediction import Predictor, Ranked, Timeline, video_files
+
+Entry = dict  # {"path": ..., then "predictions", or "windows" and "segments", or "error"}
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="vidcls predict",
+        description="Classify videos with a trained checkpoint, using its classes, clip settings and eval transforms.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="video files, or folders searched for videos")
+    parser.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoint written by vidcls fit")
+    parser.add_argument("--top-k", type=int, default=5, help="classes listed per video or window (default 5)")
+    parser.add_argument("--clips", type=int, default=3, help="uniform clips averaged per video (default 3)")
+    parser.add_argument("--timeline", action="store_true", help="predict sliding windows and merge them into segments")
+    parser.add_argument("--window", type=float, metavar="SECONDS", help="window length (default: the training clip)")
+    parser.add_argument("--stride", type=float, metavar="SECONDS", help="window step (default: half a window)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
+    args = parser.parse_intermixed_args(argv)  # paths may come before or after options
+    for name in ("top_k", "clips", "window", "stride"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+
+    predictor = Predictor.from_checkpoint(args.checkpoint, num_clips=args.clips, device=args.device)
+
+    def describe(path: Path) -> dict:
+        if args.timeline:
+            return _timeline_entry(predictor.timeline(path, window=args.window, stride=args.stride, top_k=args.top_k))
+        return {"predictions": _ranked(predictor.predict(path, args.top_k))}
+
+    entries = list(_predict_entries(args.paths, describe))
+    if args.json:
+        print(json.dumps(entries, indent=2))
+    elif args.timeline:
+        _print_timelines(entries)
+    else:
+        _print_predictions(entries)
+    return 1 if any("error" in entry for entry in entries) else 0
+
+
+def _predict_entries(paths: Sequence[str], describe: Callable[[Path], dict]) -> Iterator[Entry]:
+    """``{"path": ..., **describe(path)}`` per video found, or ``{"path": ..., "error": ...}`` where reading failed."""
+    for given in paths:
+        try:
+            files = video_files(given)
+        except VideoReadError as error:
+            yield _error_entry(given, error)
+            continue
+        for path in files:
+            try:
+                yield {"path": str(path), **describe(path)}
+            except VideoReadError as error:
+                yield _error_entry(path, error)
+
+
+def _error_entry(path: str | Path, error: VideoReadError) -> Entry:
+    return {"path": str(path), "error": str(error).removeprefix(f"{path}: ")}
+
+
+def _ranked(ranked: Ranked) -> list[dict]:
+    return [{"class": name, "probability": probability} for name, probability in ranked]
+
+
+def _timeline_entry(timeline: Timeline) -> dict:
+    windows = [{"start": w.start, "end": w.end, "predictions": _ranked(w.predictions)} for w in timeline.windows]
+    return {"windows": windows, "segments": [asdict(segment) for segment in timeline.segments]}
+
+
+def _print_predictions(entries: list[Entry]) -> None:
+    table = Table(Column("video", overflow="fold"), "class", "probability")  # fold: show the whole path
+    for entry in entries:
+        table.add_row(Text(entry["path"]), *_prediction_cells(entry))
+    Console().print(table)
+
+
+def _print_timelines(entries: list[Entry]) -> None:
+    console = Console()
+    for entry in entries:
+        console.print(Text(entry["path"], style="bold"))  # above the table, not as its title: no wrapping
+        if "error" in entry:
+            console.print(_error_text(entry))
+            continue
+        table = Table("start (s)", "end (s)", "class", "score")
+        for segment in entry["segments"]:
+            times = f"{segment['start']:.2f}", f"{segment['end']:.2f}"
+            table.add_row(*times, segment["label"], f"{segment['score']:.3f}")
+        console.print(table)
+
+
+def _prediction_cells(entry: Entry) -> tuple[Text, str]:
+    if "error" in entry:
+        return _error_text(entry), ""
+    names = "\n".join(p["class"] for p in entry["predictions"])
+    return Text(names), "\n".join(f"{p['probability']:.3f}" for p in entry["predictions"])
+
+
+def _error_text(entry: Entry) -> Text:
+    return Text(f"error: {entry['error']}", style="red")

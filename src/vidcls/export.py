@@ -1,0 +1,139 @@
+"""Export a checkpoint's network to ONNX or TorchScript, with a parity check against PyTorch.
+
+The exported graph takes ``video``: ``B×3×T×H×W`` float clips, already resized, cropped and
+normalised, with a dynamic batch axis, and returns ``logits``: ``B×num_classes``. A JSON sidecar
+(``FILE.json``) records the classes and the preprocessing, so a deployment can rebuild the input
+without vidcls. Parity: the exported file is loaded back and run on random clips at batch sizes
+other than the one used to export (so the dynamic axis is exercised); the largest absolute logit
+difference against PyTorch must stay under a tolerance.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+
+from vidcls.errors import VidclsError
+from vidcls.prediction import ClipSettings, load_checkpoint
+
+Format = Literal["onnx", "torchscript"]
+FORMATS: tuple[Format, ...] = ("onnx", "torchscript")
+Runner = Callable[[torch.Tensor], torch.Tensor]  # the exported file, loaded back: clips → logits
+
+EXPORT_BATCH = 2  # torch.export specialises a batch of 1 into a constant, so export with 2
+PARITY_BATCHES = (1, 3)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    output: Path
+    sidecar: Path
+    input_shape: tuple[int, ...]  # one clip, C×T×H×W
+    max_abs_diff: float  # largest |exported − PyTorch| logit over the parity batches
+
+
+def export_checkpoint(
+    checkpoint: str | Path, format: Format, output: str | Path, *, tolerance: float = 1e-3
+) -> ExportResult:
+    """Write ``output`` and ``output.json``; raise :class:`VidclsError` when parity is worse than ``tolerance``."""
+    if format not in FORMATS:
+        raise VidclsError(f"unknown export format {format!r}; choose from {', '.join(FORMATS)}")
+    if format == "onnx":
+        _require_onnx()
+    model, settings = load_checkpoint(checkpoint)
+    network = model.network.eval()
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    generator = torch.Generator().manual_seed(0)
+    example = torch.randn(EXPORT_BATCH, *settings.input_shape, generator=generator)
+    exporter = _export_onnx if format == "onnx" else _export_torchscript
+    exported = exporter(network, example, output)
+    max_abs_diff = 0.0
+    for batch in PARITY_BATCHES:
+        clips = torch.randn(batch, *settings.input_shape, generator=generator)
+        with torch.inference_mode():
+            expected = network(clips)
+        max_abs_diff = max(max_abs_diff, float((exported(clips) - expected).abs().max()))
+    sidecar = output.with_name(output.name + ".json")
+    sidecar.write_text(json.dumps(_describe(format, model.hparams.model, model.classes, settings), indent=2) + "\n")
+    if not max_abs_diff <= tolerance:  # also catches NaN
+        raise VidclsError(
+            f"{output}: parity check failed: max abs logit difference {max_abs_diff:.3g} > tolerance {tolerance:g}"
+        )
+    return ExportResult(output, sidecar, settings.input_shape, max_abs_diff)
+
+
+def _require_onnx() -> None:
+    missing = [name for name in ("onnx", "onnxscript", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise VidclsError(f"ONNX export needs {', '.join(missing)}: pip install 'vidcls[export]'")
+
+
+def _export_onnx(network: nn.Module, example: torch.Tensor, output: Path) -> Runner:
+    import onnxruntime
+
+    # the torch.export-based exporter (the TorchScript-based one is deprecated); one self-contained file
+    torch.onnx.export(
+        network,
+        (example,),
+        str(output),
+        input_names=["video"],
+        output_names=["logits"],
+        dynamic_shapes=({0: torch.export.Dim("batch")},),
+        external_data=False,
+        dynamo=True,
+        verbose=False,
+    )
+    session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    return lambda clips: torch.from_numpy(session.run(["logits"], {"video": clips.numpy()})[0])
+
+
+def _export_torchscript(network: nn.Module, example: torch.Tensor, output: Path) -> Runner:
+    # TorchScript is deprecated in torch 2.14 (FutureWarning) but is still what C++ libtorch and
+    # many serving stacks load; torch.export's .pt2 files need torch itself to run.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            torch.jit.save(torch.jit.trace(network, example), str(output))
+        except RuntimeError as error:  # e.g. PyTorchVideo's X3D: its Swish is a Python autograd.Function
+            output.unlink(missing_ok=True)
+            reason = str(error).strip().splitlines()[0]
+            raise VidclsError(f"{output}: TorchScript cannot hold this network ({reason}); try onnx") from error
+        loaded = torch.jit.load(str(output), map_location="cpu")
+
+    def run(clips: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return loaded(clips)
+
+    return run
+
+
+def _describe(format: Format, model_name: str, classes: list[str], settings: ClipSettings) -> dict:
+    """What a deployment needs to feed the exported network and read its output."""
+    channels, frames, height, width = settings.input_shape
+    return {
+        "format": format,
+        "model": model_name,
+        "classes": classes,
+        "input": {"name": "video", "shape": ["batch", channels, frames, height, width], "dtype": "float32",
+                  "layout": "batch, RGB channel, time, height, width"},
+        "output": {"name": "logits", "shape": ["batch", len(classes)]},
+        "preprocessing": {
+            "clip_duration": settings.clip_duration,
+            "num_frames": settings.num_frames,
+            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included",
+            "resize_short_side": settings.eval_resize,
+            "center_crop": settings.crop_size,
+            "scale": "uint8 / 255",
+            "mean": list(settings.mean),
+            "std": list(settings.std),
+        },
+    }

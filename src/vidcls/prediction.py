@@ -1,0 +1,225 @@
+"""Predict on any video: video-level top-k classes, or a timeline of sliding windows.
+
+A :class:`Predictor` holds a trained network and the clip settings of its checkpoint (clip
+duration, frames per clip, eval resize and crop, mean and std), so a video is turned into model
+input exactly as the validation clips were during training. Both kinds of prediction go through
+one path: clip start times → :func:`~vidcls.data.sampling.clip_frame_times` →
+:class:`~vidcls.data.decoding.VideoReader` → :class:`~vidcls.data.transforms.EvalPreset` → softmax.
+"""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from itertools import groupby
+from pathlib import Path
+
+import torch
+from lightning import LightningDataModule
+
+from vidcls.classifier import VideoClassifier
+from vidcls.data.datamodule import VideoDataModule
+from vidcls.data.decoding import VideoInfo, VideoReader
+from vidcls.data.sampling import clip_frame_times, uniform_clip_starts
+from vidcls.data.sources import is_video
+from vidcls.data.transforms import EvalPreset
+from vidcls.errors import VidclsError, VideoReadError
+
+Ranked = list[tuple[str, float]]  # (class name, probability), most probable first
+
+_DATA_DEFAULTS = {name: p.default for name, p in inspect.signature(VideoDataModule).parameters.items()}
+
+
+@dataclass(frozen=True)
+class ClipSettings:
+    """How training made a validation clip; read from the checkpoint so prediction makes the same input."""
+
+    clip_duration: float
+    num_frames: int
+    crop_size: int
+    eval_resize: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @classmethod
+    def from_hparams(cls, hparams: Mapping) -> ClipSettings:
+        """The datamodule hyperparameters a checkpoint saved, with VideoDataModule's defaults for any missing."""
+        values = {f.name: hparams.get(f.name, _DATA_DEFAULTS[f.name]) for f in fields(cls)}
+        return cls(**{**values, "mean": tuple(values["mean"]), "std": tuple(values["std"])})
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """One clip as the network takes it: ``C×T×H×W``."""
+        return (3, self.num_frames, self.crop_size, self.crop_size)
+
+    def eval_transform(self) -> EvalPreset:
+        return EvalPreset(crop_size=self.crop_size, resize_size=self.eval_resize, mean=self.mean, std=self.std)
+
+
+def load_checkpoint(path: str | Path) -> tuple[VideoClassifier, ClipSettings]:
+    """The classifier (eval mode, CPU) and clip settings of a checkpoint, read once and without unpickling code."""
+    path = Path(path)
+    if not path.is_file():
+        raise VidclsError(f"{path}: no such checkpoint")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:  # its message advises weights_only=False: unsafe for a file from elsewhere
+        reason = "not a checkpoint, or one holding objects other than weights (not unpickled)"
+        raise VidclsError(f"{path}: {reason}") from error
+    except Exception as error:  # a truncated zip (RuntimeError), an empty file (EOFError), ...
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise VidclsError(f"{path}: not a checkpoint ({reason})") from error
+    hparams = checkpoint.get(VideoClassifier.CHECKPOINT_HYPER_PARAMS_KEY) if isinstance(checkpoint, dict) else None
+    if not hparams or not hparams.get("classes") or "state_dict" not in checkpoint:
+        raise VidclsError(f"{path}: not a vidcls checkpoint (no classes or no weights)")
+    # as Lightning's load_from_checkpoint does: keep the constructor's arguments, drop LightningCLI's extras
+    accepted = inspect.signature(VideoClassifier).parameters
+    model = VideoClassifier(**{key: value for key, value in hparams.items() if key in accepted})
+    model.load_state_dict(checkpoint["state_dict"])
+    datamodule_hparams = checkpoint.get(LightningDataModule.CHECKPOINT_HYPER_PARAMS_KEY) or {}
+    return model.eval(), ClipSettings.from_hparams(datamodule_hparams)
+
+
+def video_files(path: str | Path) -> list[Path]:
+    """A file as itself, a folder as the video files below it, sorted; a missing path or empty folder is an error."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if is_video(p))
+        if not files:
+            raise VideoReadError.for_file(path, "folder has no video files")
+        return files
+    if not path.exists():
+        raise VideoReadError.for_file(path, "no such file or folder")
+    return [path]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One sliding window: its span (seconds from the video's start) and its top-k classes."""
+
+    start: float
+    end: float
+    predictions: Ranked
+
+    @property
+    def label(self) -> str:
+        return self.predictions[0][0]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Consecutive windows with the same top-1 class; ``score`` is that class's mean probability over them."""
+
+    start: float
+    end: float
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A long video's windows in time order, and the segments they merge into."""
+
+    windows: list[Window]
+    segments: list[Segment]
+
+
+class Predictor:
+    """A trained network with its checkpoint's clip settings: video file → class probabilities.
+
+    A video-level prediction averages the softmax of ``num_clips`` clips at uniform positions
+    (the centres of equal parts of the video, as in multi-view testing), so a video whose action
+    is not in the middle is still seen. Clips are run ``batch_size`` at a time.
+    """
+
+    def __init__(
+        self,
+        model: VideoClassifier,
+        settings: ClipSettings,
+        *,
+        num_clips: int = 3,
+        batch_size: int = 8,
+        device: str | torch.device | None = None,
+    ):
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.classes = model.classes
+        self.settings = settings
+        self.transform = settings.eval_transform()
+        self.num_clips = num_clips
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **options) -> Predictor:
+        """The usual entry point: ``Predictor.from_checkpoint("best.ckpt").predict("video.mp4")``."""
+        model, settings = load_checkpoint(path)
+        return cls(model, settings, **options)
+
+    def predict(self, path: str | Path, top_k: int = 5) -> Ranked:
+        """The ``top_k`` most probable classes of a whole video, with their probabilities."""
+        reader = VideoReader(path)
+        starts = uniform_clip_starts(reader.info, self.settings.clip_duration, self.num_clips)
+        return self._ranked(self._probabilities(reader, starts, self.settings.clip_duration).mean(0), top_k)
+
+    def timeline(
+        self, path: str | Path, *, window: float | None = None, stride: float | None = None, top_k: int = 1
+    ) -> Timeline:
+        """Predictions of sliding windows over a long video, and the segments where the top class stays the same.
+
+        ``window`` defaults to the training clip duration (a longer window spreads the same number of
+        frames thinner, so motion looks faster than in training); ``stride`` defaults to half a window.
+        """
+        window = window or self.settings.clip_duration
+        reader = VideoReader(path)
+        info = reader.info
+        starts = window_starts(info, window, stride or window / 2)
+        windows = [
+            Window(start - info.begin, min(start + window, info.end) - info.begin, self._ranked(p, top_k))
+            for start, p in zip(starts, self._probabilities(reader, starts, window))
+        ]
+        return Timeline(windows, merge_windows(windows, info.duration))
+
+    def _probabilities(self, reader: VideoReader, starts: Sequence[float], duration: float) -> torch.Tensor:
+        """Softmax of the ``duration``-second clip at each start: ``len(starts)×num_classes``, on the CPU."""
+        results = []
+        for first in range(0, len(starts), self.batch_size):
+            clips = []
+            for start in starts[first : first + self.batch_size]:
+                times = clip_frame_times(start, duration, self.settings.num_frames, reader.info.fps)
+                clips.append(self.transform(reader.frames_at(times)))
+            with torch.inference_mode():
+                logits = self.model(torch.stack(clips).to(self.device))
+            results.append(logits.float().softmax(-1).cpu())
+        return torch.cat(results)
+
+    def _ranked(self, probabilities: torch.Tensor, top_k: int) -> Ranked:
+        values, indices = probabilities.topk(min(top_k, len(self.classes)))
+        return [(self.classes[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+
+
+def window_starts(info: VideoInfo, window: float, stride: float) -> list[float]:
+    """Starts every ``stride`` seconds while the window fits, then one flush with the end so the tail is seen."""
+    last = max(info.end - window, info.begin)
+    starts = [info.begin + i * stride for i in range(int((last - info.begin) / stride + 1e-6) + 1)]
+    if last - starts[-1] > 1e-6:
+        starts.append(last)
+    return starts
+
+
+def merge_windows(windows: Sequence[Window], duration: float) -> list[Segment]:
+    """Runs of windows with the same top-1 class as segments that tile ``[0, duration]``.
+
+    Windows overlap, so each owns the time nearer its centre than any other window's centre;
+    a segment's score is the mean top-1 probability of its windows.
+    """
+    centres = [(w.start + w.end) / 2 for w in windows]
+    bounds = [0.0, *((a + b) / 2 for a, b in zip(centres, centres[1:])), duration]
+    segments = []
+    for label, group in groupby(enumerate(windows), key=lambda item: item[1].label):
+        run = list(group)
+        first, last = run[0][0], run[-1][0]
+        score = sum(w.predictions[0][1] for _, w in run) / len(run)
+        segments.append(Segment(bounds[first], bounds[last + 1], label, score))
+    return segments

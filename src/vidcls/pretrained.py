@@ -1,0 +1,117 @@
+"""Start a model from published or earlier weights: ``--model.pretrained`` and ``--model.freeze_backbone``.
+
+A source is a local file or a registered model's name. A name fetches that model's published
+Kinetics-400 weights (PyTorchVideo's model zoo or torchvision's, URLs in the registry) into the
+torch hub cache; every file is read with ``weights_only=True``, so loading never runs code from it.
+Three layouts are understood: a vidcls (Lightning) checkpoint, whose ``state_dict`` keys start with
+``network.``; PyTorchVideo's ``{"model_state": ...}``; and a plain state dict (torchvision's).
+
+The registry names each model's head (its final classifier layer). A head whose shape differs
+(another class count) keeps its fresh initialisation; any other difference is an error, so weights
+for the wrong architecture never load silently.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import torch
+from lightning.pytorch.utilities import rank_zero_info
+from torch import nn
+
+from vidcls.errors import VidclsError
+from vidcls.models import list_models, model_entry
+
+StateDict = dict[str, torch.Tensor]
+
+
+def published_weights() -> dict[str, str]:
+    """Model name → URL of its published Kinetics-400 weights, for every model that has some."""
+    return {name: url for name in list_models() if (url := model_entry(name).weights_url)}
+
+
+def read_weights(source: str) -> StateDict:
+    """The state dict in a local file, or in the published weights named ``source`` (downloaded once)."""
+    path, urls = Path(source).expanduser(), published_weights()
+    if path.is_file():
+        checkpoint = _load_safely(lambda: torch.load(path, map_location="cpu", weights_only=True), str(path))
+    elif source in urls:
+        url = urls[source]
+        checkpoint = _load_safely(
+            lambda: torch.hub.load_state_dict_from_url(url, map_location="cpu", check_hash=True, weights_only=True), url
+        )
+    else:
+        raise VidclsError(f"pretrained {source!r}: no such file, nor published weights; known names: {', '.join(urls)}")
+    return _state_dict(checkpoint, source)
+
+
+def _load_safely(load: Callable[[], object], where: str) -> object:
+    try:
+        return load()
+    except pickle.UnpicklingError as error:  # its message suggests weights_only=False: never here
+        raise VidclsError(f"{where}: holds objects other than weights; refused (never unpickled)") from error
+    except Exception as error:  # a bad zip (RuntimeError), an empty file (EOFError), no network (URLError)...
+        reason = str(error).strip().split("\n")[0] or type(error).__name__
+        raise VidclsError(f"{where}: cannot be loaded ({reason})") from error
+
+
+def _state_dict(checkpoint: object, source: str) -> StateDict:
+    """The network's weights out of any of the three layouts."""
+    if isinstance(checkpoint, Mapping) and "state_dict" in checkpoint:  # ours: network.* inside the LightningModule
+        prefix = "network."
+        state = {key.removeprefix(prefix): value for key, value in checkpoint["state_dict"].items() if key.startswith(prefix)}
+    elif isinstance(checkpoint, Mapping) and "model_state" in checkpoint:  # PyTorchVideo / PySlowFast
+        state = dict(checkpoint["model_state"])
+    else:
+        state = checkpoint
+    if not isinstance(state, Mapping) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise VidclsError(f"{source}: not a state dict, a vidcls checkpoint or a PyTorchVideo checkpoint")
+    return dict(state)
+
+
+def load_pretrained(network: nn.Module, model: str, source: str) -> list[str]:
+    """Load ``source`` into ``network`` (built as registry ``model``); return the head keys left re-initialised."""
+    state = read_weights(source)
+    own = network.state_dict()
+    head = _head(model)
+    differs = [key for key in state if key in own and state[key].shape != own[key].shape]
+    reinitialised = [key for key in differs if _in(key, head)]
+    if wrong := [key for key in differs if key not in reinitialised]:
+        key = wrong[0]
+        raise VidclsError(
+            f"{source}: weights do not fit {model}: {key} is {tuple(state[key].shape)} there, {tuple(own[key].shape)} here"
+            + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else "")
+        )
+    for key in reinitialised:
+        del state[key]
+    result = network.load_state_dict(state, strict=False)
+    missing = [key for key in result.missing_keys if key not in reinitialised]
+    if missing or result.unexpected_keys:
+        names = missing[:3] or result.unexpected_keys[:3]
+        raise VidclsError(
+            f"{source}: weights do not fit {model}: {len(missing)} missing and "
+            f"{len(result.unexpected_keys)} unexpected keys, e.g. {', '.join(names)}"
+        )
+    if reinitialised:
+        rank_zero_info(f"Pretrained {source}: new head for the class count, re-initialised {', '.join(reinitialised)}")
+    return reinitialised
+
+
+def freeze_all_but_head(network: nn.Module, model: str) -> None:
+    """Train only the head (a linear probe): for few labelled videos, or a quick first run."""
+    head = _head(model)
+    for name, parameter in network.named_parameters():
+        parameter.requires_grad = _in(name, head)
+
+
+def _head(model: str) -> str:
+    head = model_entry(model).head
+    if head is None:
+        raise VidclsError(f"model {model!r} names no head (register_model(..., head=...)): cannot replace or keep it")
+    return head
+
+
+def _in(key: str, module: str) -> bool:
+    return key.startswith(module + ".")

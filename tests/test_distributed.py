@@ -1,0 +1,37 @@
+"""DDP on the CPU (gloo): two processes must report the same test metrics as one."""
+
+import json
+import subprocess
+import sys
+
+from tests.test_cli import TINY
+
+
+def vidcls(*args, cwd):
+    result = subprocess.run([sys.executable, "-m", "vidcls", *args], capture_output=True, text=True, cwd=cwd)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_ddp_fit_and_test_match_a_single_process(synth_root, tmp_path):
+    # 15 test videos: two ranks get 8 each, one a padding repeat that must not be counted twice
+    videos = sorted((synth_root / "test").rglob("*.mp4"))[:15]
+    test_list = tmp_path / "test.txt"
+    test_list.write_text("".join(f"{path} {path.parent.name}\n" for path in videos))
+    common = [*TINY, "--data.root", str(synth_root), "--data.test_list", str(test_list),
+              "--trainer.limit_test_batches", "1.0", "--data.test_clips", "2"]
+
+    ddp = ["--trainer.strategy", "ddp", "--trainer.devices", "2"]
+    vidcls("fit", *common, *ddp, "--trainer.max_epochs", "1", "--trainer.default_root_dir", str(tmp_path / "fit"),
+           cwd=tmp_path)
+    checkpoint = next((tmp_path / "fit").rglob("*.ckpt"))
+
+    reports = {}
+    for name, extra in {"single": ["--trainer.devices", "1"], "ddp": ddp}.items():
+        root = tmp_path / name
+        vidcls("test", *common, *extra, "--ckpt_path", str(checkpoint), "--trainer.default_root_dir", str(root),
+               cwd=tmp_path)
+        reports[name] = json.loads(next(root.rglob("report.json")).read_text())
+    assert reports["single"]["videos"] == reports["ddp"]["videos"] == 15
+    for key in ("top1", "top5", "mean_class_accuracy"):
+        assert abs(reports["single"][key] - reports["ddp"][key]) < 1e-6, key

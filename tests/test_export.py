@@ -1,0 +1,81 @@
+"""`vidcls export`: ONNX and TorchScript files that load back, match PyTorch, and describe their input."""
+
+import importlib.util
+import json
+import warnings
+
+import pytest
+import torch
+
+from tests.conftest import FEW_CLASSES
+from tests.test_prediction import checkpoint  # noqa: F401 (the fixture: a checkpoint from `vidcls fit`)
+import vidcls.export
+from vidcls.cli import main
+from vidcls.errors import VidclsError
+from vidcls.export import export_checkpoint
+from vidcls.prediction import load_checkpoint
+
+
+def load_exported(path, format):
+    """The exported file as a function clips → logits, loaded without vidcls."""
+    if format == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return lambda clips: torch.from_numpy(session.run(None, {"video": clips.numpy()})[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated in torch 2.14
+        return torch.jit.load(str(path))
+
+
+@pytest.mark.parametrize("format", ["onnx", "torchscript"])
+def test_export_loads_back_and_matches_pytorch_at_any_batch_size(checkpoint, tmp_path, capsys, format):
+    output = tmp_path / f"model.{format}"
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", "--checkpoint", str(checkpoint), "--format", format, "--output", str(output)])
+    assert exit_.value.code == 0
+    assert "parity: max abs logit difference" in capsys.readouterr().out
+
+    exported = load_exported(output, format)
+    model, _ = load_checkpoint(checkpoint)
+    for batch in (1, 3):
+        clips = torch.randn(batch, 3, 4, 32, 32)
+        with torch.inference_mode():
+            assert torch.allclose(exported(clips), model(clips), atol=1e-4)
+
+    sidecar = json.loads(output.with_name(output.name + ".json").read_text())
+    assert sidecar["classes"] == sorted(FEW_CLASSES)
+    assert sidecar["input"]["name"] == "video" and sidecar["input"]["shape"] == ["batch", 3, 4, 32, 32]
+    assert sidecar["preprocessing"]["mean"] == [0.45] * 3 and sidecar["preprocessing"]["std"] == [0.225] * 3
+    assert sidecar["preprocessing"]["center_crop"] == 32 and sidecar["format"] == format
+
+
+def test_parity_failure_is_an_error(checkpoint, tmp_path, monkeypatch):
+    export_torchscript = vidcls.export._export_torchscript
+
+    def drifting(*args):
+        run = export_torchscript(*args)
+        return lambda clips: run(clips) + 0.01
+
+    monkeypatch.setattr(vidcls.export, "_export_torchscript", drifting)
+    with pytest.raises(VidclsError, match=r"parity check failed: max abs logit difference 0.01 > tolerance 0.001"):
+        export_checkpoint(checkpoint, "torchscript", tmp_path / "model.pt")
+
+
+def test_onnx_without_its_extra_says_what_to_install(checkpoint, tmp_path, monkeypatch):
+    find_spec = importlib.util.find_spec
+    without_onnxscript = lambda name, *args: None if name == "onnxscript" else find_spec(name, *args)  # noqa: E731
+    monkeypatch.setattr(importlib.util, "find_spec", without_onnxscript)
+    with pytest.raises(VidclsError, match=r"needs onnxscript: pip install 'vidcls\[export\]'"):
+        export_checkpoint(checkpoint, "onnx", tmp_path / "model.onnx")
+
+
+def test_bad_checkpoint_is_one_line_on_stderr(tmp_path, capsys):
+    not_a_checkpoint = tmp_path / "notes.ckpt"
+    not_a_checkpoint.write_text("hello")
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", "--checkpoint", str(not_a_checkpoint), "--format", "torchscript",
+              "--output", str(tmp_path / "model.pt")])
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"vidcls: error: {not_a_checkpoint}: not a checkpoint")
