@@ -1,13 +1,16 @@
-"""Callbacks that watch the data: a bad video is reported, and too many stop the run."""
+"""Callbacks that keep long runs alive and honest: bad videos are reported (too many stop the
+run), and a SIGTERM leaves a checkpoint to resume from."""
 
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.utilities import rank_zero_warn
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from vidcls.errors import DatasetError
+from vidcls.errors import DatasetError, VidclsError
 
 
 class BadVideoMonitor(L.Callback):
@@ -49,3 +52,27 @@ class BadVideoMonitor(L.Callback):
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._check(trainer, pl_module)
+
+
+class CheckpointOnSigterm(L.Callback):
+    """On SIGTERM (a scheduler's pre-emption, ``kill``), save ``last.ckpt`` and exit cleanly.
+
+    Lightning stops after the batch in progress when it receives SIGTERM; this writes that
+    state where ``--ckpt_path last`` finds it, so the run continues from the same step.
+    """
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        if not isinstance(exception, SIGTERMException) or not trainer.training:
+            return
+        checkpoint_dir = getattr(trainer.checkpoint_callback, "dirpath", None)
+        path = Path(checkpoint_dir or Path(trainer.log_dir or trainer.default_root_dir) / "checkpoints") / "last.ckpt"
+        trainer.save_checkpoint(path)
+        rank_zero_info(f"SIGTERM: saved {path}; resume with --ckpt_path last")
+
+
+def find_last_checkpoint(root: str | Path) -> Path:
+    """The newest ``last*.ckpt`` under ``root``: what ``--ckpt_path last`` resumes from."""
+    candidates = sorted(Path(root).rglob("last*.ckpt"), key=lambda path: path.stat().st_mtime)
+    if not candidates:
+        raise VidclsError(f"{root}: no last.ckpt to resume from (--ckpt_path last looks under trainer.default_root_dir)")
+    return candidates[-1]

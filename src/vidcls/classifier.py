@@ -6,6 +6,7 @@ prediction from it uses the same indices it was trained with.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any, Literal
 
@@ -15,8 +16,12 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from vidcls.evaluation import confusion_figure, print_report, video_metrics, write_report
+from vidcls.errors import VidclsError
 from vidcls.models import build_model
 from vidcls.pretrained import freeze_all_but_head, load_pretrained
+
+
+log = logging.getLogger(__name__)
 
 
 class VideoClassifier(L.LightningModule):
@@ -35,6 +40,9 @@ class VideoClassifier(L.LightningModule):
         warmup_epochs: linear warmup from ``warmup_start_lr`` to ``lr``, then cosine decay to 0,
             both stepped every batch.
         label_smoothing: cross-entropy label smoothing.
+        nonfinite_loss: a NaN or infinite training loss stops the run with a message naming the
+            step ("stop"), or that step is skipped and logged ("skip"; single-device runs only:
+            under DDP every rank must take the same steps).
     """
 
     def __init__(
@@ -51,6 +59,7 @@ class VideoClassifier(L.LightningModule):
         warmup_epochs: float = 0.0,
         warmup_start_lr: float = 0.01,
         label_smoothing: float = 0.0,
+        nonfinite_loss: Literal["stop", "skip"] = "stop",
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -105,8 +114,17 @@ class VideoClassifier(L.LightningModule):
         self.log(f"{stage}/top5", top5, on_step=False, on_epoch=True, batch_size=size)
         return loss
 
-    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor | None:
+        loss = self._step(batch, "train")
+        if torch.isfinite(loss):
+            return loss
+        where = f"step {self.global_step} (epoch {self.current_epoch}, batch {batch_idx})"
+        if self.hparams.nonfinite_loss == "skip":
+            log.warning("Training loss is %s at %s: skipping this step", loss.item(), where)
+            return None  # Lightning then skips backward and the optimiser step
+        raise VidclsError(
+            f"training loss is {loss.item()} at {where}: lower --model.lr, or --model.nonfinite_loss skip"
+        )
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         self._step(batch, "val")

@@ -10,7 +10,6 @@ one path: clip start times â†’ :func:`~vidcls.data.sampling.clip_frame_times` â†
 from __future__ import annotations
 
 import inspect
-import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from itertools import groupby
@@ -26,6 +25,7 @@ from vidcls.data.sampling import clip_frame_times, uniform_clip_starts
 from vidcls.data.sources import is_video
 from vidcls.data.transforms import EvalPreset
 from vidcls.errors import VidclsError, VideoReadError
+from vidcls.pretrained import load_file
 
 Ranked = list[tuple[str, float]]  # (class name, probability), most probable first
 
@@ -63,14 +63,7 @@ def load_checkpoint(path: str | Path) -> tuple[VideoClassifier, ClipSettings]:
     path = Path(path)
     if not path.is_file():
         raise VidclsError(f"{path}: no such checkpoint")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:  # its message advises weights_only=False: unsafe for a file from elsewhere
-        reason = "not a checkpoint, or one holding objects other than weights (not unpickled)"
-        raise VidclsError(f"{path}: {reason}") from error
-    except Exception as error:  # a truncated zip (RuntimeError), an empty file (EOFError), ...
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise VidclsError(f"{path}: not a checkpoint ({reason})") from error
+    checkpoint = load_file(path)
     hparams = checkpoint.get(VideoClassifier.CHECKPOINT_HYPER_PARAMS_KEY) if isinstance(checkpoint, dict) else None
     if not hparams or not hparams.get("classes") or "state_dict" not in checkpoint:
         raise VidclsError(f"{path}: not a vidcls checkpoint (no classes or no weights)")

@@ -32,11 +32,16 @@ def published_weights() -> dict[str, str]:
     return {name: url for name in list_models() if (url := model_entry(name).weights_url)}
 
 
+def load_file(path: str | Path) -> object:
+    """``torch.load`` for a file from anywhere: tensors and plain data only; code is never unpickled."""
+    return _load_safely(lambda: torch.load(path, map_location="cpu", weights_only=True), str(path))
+
+
 def read_weights(source: str) -> StateDict:
     """The state dict in a local file, or in the published weights named ``source`` (downloaded once)."""
     path, urls = Path(source).expanduser(), published_weights()
     if path.is_file():
-        checkpoint = _load_safely(lambda: torch.load(path, map_location="cpu", weights_only=True), str(path))
+        checkpoint = load_file(path)
     elif source in urls:
         url = urls[source]
         checkpoint = _load_safely(
@@ -51,10 +56,10 @@ def _load_safely(load: Callable[[], object], where: str) -> object:
     try:
         return load()
     except pickle.UnpicklingError as error:  # its message suggests weights_only=False: never here
-        raise VidclsError(f"{where}: holds objects other than weights; refused (never unpickled)") from error
+        raise VidclsError(f"{where}: not a checkpoint, or one holding objects other than weights; refused (never unpickled)") from error
     except Exception as error:  # a bad zip (RuntimeError), an empty file (EOFError), no network (URLError)...
         reason = str(error).strip().split("\n")[0] or type(error).__name__
-        raise VidclsError(f"{where}: cannot be loaded ({reason})") from error
+        raise VidclsError(f"{where}: not a checkpoint, or unreadable ({reason})") from error
 
 
 def _state_dict(checkpoint: object, source: str) -> StateDict:

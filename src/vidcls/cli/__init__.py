@@ -11,13 +11,15 @@ import argparse
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
-from vidcls.callbacks import BadVideoMonitor
+from vidcls.callbacks import BadVideoMonitor, CheckpointOnSigterm, find_last_checkpoint
 from vidcls.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.errors import VidclsError
+from vidcls.pretrained import load_file
 from vidcls.models import get_preset
 
 USAGE = """usage: vidcls COMMAND [options]
@@ -51,10 +53,19 @@ class VidclsCLI(LightningCLI):
         # always on: replaced unreadable videos are counted and too many stop the run
         parser.add_lightning_class_args(BadVideoMonitor, "bad_videos")
 
+    def _parse_ckpt_path(self) -> None:
+        """LightningCLI reads the checkpoint's hyperparameters first: refuse unsafe files with one line."""
+        path = self.config[self.config.subcommand].get("ckpt_path") if self.config.get("subcommand") else None
+        if path and Path(path).is_file():
+            load_file(path)  # raises VidclsError for a file that would need code to unpickle
+        super()._parse_ckpt_path()
+
     def before_instantiate_classes(self) -> None:
         # With --ckpt_path, LightningCLI has read the checkpoint's hyperparameters into the model
         # config; the data must index labels the same way, or every metric would be wrong.
         config = self.config[self.subcommand] if self.subcommand else self.config
+        if self.subcommand and config.get("ckpt_path") == "last":  # Lightning's own "last" looks in a new run folder
+            config.ckpt_path = str(find_last_checkpoint(config.trainer.default_root_dir))
         if config.model.classes and not config.data.classes:
             config.data.classes = list(config.model.classes)
         # A config that names only the model gets the clips it was trained on (frames, crop, mean...):
@@ -80,6 +91,7 @@ def run_lightning(args: Sequence[str], run: bool = True) -> VidclsCLI:
         args=list(args),
         run=run,
         save_config_kwargs={"overwrite": True},
+        trainer_defaults={"callbacks": [CheckpointOnSigterm()]},  # always on, not configurable
     )
 
 

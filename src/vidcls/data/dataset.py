@@ -100,22 +100,23 @@ class VideoClipDataset(Dataset):
     def read_clip(self, index: int) -> dict[str, torch.Tensor | int]:
         """The clip of video ``index``; raises :class:`VideoReadError` if it cannot be decoded."""
         sample = self.samples[index]
-        reader = VideoReader(
+        with VideoReader(
             sample.path,
             decoder=self.decoder,
             seek_mode=self.seek_mode,
             num_threads=self.decoder_threads,
             device=self.device,
-        )
-        if self.num_clips is not None:
-            starts = uniform_clip_starts(reader.info, self.clip_duration, self.num_clips)
-        elif self.sampling == "random":
-            starts = [random_clip_start(reader.info, self.clip_duration) for _ in range(self.clips_per_video)]
-        else:
-            starts = uniform_clip_starts(reader.info, self.clip_duration, 1)
-        fps = reader.info.fps
-        times = [t for start in starts for t in clip_frame_times(start, self.clip_duration, self.num_frames, fps)]
-        clips = [self.transform(frames) for frames in reader.frames_at(times).split(self.num_frames)]
+        ) as reader:
+            if self.num_clips is not None:
+                starts = uniform_clip_starts(reader.info, self.clip_duration, self.num_clips)
+            elif self.sampling == "random":
+                starts = [random_clip_start(reader.info, self.clip_duration) for _ in range(self.clips_per_video)]
+            else:
+                starts = uniform_clip_starts(reader.info, self.clip_duration, 1)
+            fps = reader.info.fps
+            times = [t for start in starts for t in clip_frame_times(start, self.clip_duration, self.num_frames, fps)]
+            frames = reader.frames_at(times)
+        clips = [self.transform(clip_frames) for clip_frames in frames.split(self.num_frames)]
         if len(clips) == 1 and self.num_clips is None:
             video = clips[0]
         else:  # each clip gives C×T×H×W or crops×C×T×H×W: stack them all as views
