@@ -133,16 +133,20 @@ def floor_keyframe_to_last(path: Path, times: Sequence[float]) -> None:
 
 def floor_needed_only(path: Path, times: Sequence[float]) -> None:
     """Only the frames the needed frames depend on (keyframe, reference frames), decoded; no conversion."""
-    SelectiveDecoder.open(path).decode(times)
+    decoder = SelectiveDecoder.open(path)
+    decoder.decode(times)
+    decoder.container.close()
 
 
 def vidcls_decode(path: Path, times: Sequence[float]) -> None:
     """vidcls's decode stage as the dataset runs it: open, read the frames, RGB uint8 tensor."""
-    VideoReader(path).frames_at(times)
+    with VideoReader(path) as reader:
+        reader.frames_at(times)
 
 
 def torchcodec_decode(path: Path, times: Sequence[float]) -> None:
-    VideoReader(path, decoder="torchcodec").frames_at(times)
+    with VideoReader(path, decoder="torchcodec") as reader:
+        reader.frames_at(times)
 
 
 def ms_per_clip(read: Callable[[Path, Sequence[float]], None], clips: list[Clip]) -> float:
@@ -197,6 +201,7 @@ def main() -> None:
     for name in ("lightning.pytorch", "lightning.fabric"):  # keep the report readable
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="lightning|torch.utils.data")
+    warnings.filterwarnings("ignore", category=FutureWarning)  # pytorchvideo's use of torch.jit
     print(f"{time.strftime('%Y-%m-%d %H:%M')}; {machine()}; pinned to core {args.cpu};"
           f" load average {os.getloadavg()[0]:.2f} at start")
     roots = {"raw": CACHE / "raw", "prepared": CACHE / "prepared"}
@@ -212,8 +217,8 @@ def main() -> None:
         for label, extra in (("vidcls", []), ("vidcls, decoder=torchcodec", ["--data.decoder", "torchcodec"]),
                              ("vidcls, clips_per_video=2", ["--data.clips_per_video", "2"])):
             torch.manual_seed(0)
-            args_ = [*VIDCLS_ARGS, *extra, "--data.root", str(root), "--data.num_workers", "0"]
-            column[label] = bench_data(args_, clips=args.clips)["clips_per_s"]
+            cli_args = [*VIDCLS_ARGS, *extra, "--data.root", str(root), "--data.num_workers", "0"]
+            column[label] = bench_data(cli_args, clips=args.clips)["clips_per_s"]
         clips = draw_clips(root, args.clips)
         decode[name] = {
             "FFmpeg floor: every frame, keyframe to last needed": ms_per_clip(floor_keyframe_to_last, clips),

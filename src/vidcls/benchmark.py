@@ -7,6 +7,7 @@ with the tutorial's pipeline and FFmpeg's decode floor).
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 import warnings
@@ -24,7 +25,7 @@ DATA_SETTINGS = ("batch_size", "num_workers", "clip_duration", "num_frames", "cr
 
 @dataclass
 class Memory:
-    """Resident memory in MB: after the warm-up batch, at the end, and the peak (kernel's high-water mark)."""
+    """Resident memory in MB: after the warm-up, at the end, and the peak (kernel's high-water mark)."""
 
     start: float
     end: float
@@ -48,20 +49,25 @@ class LoaderTiming:
 
 
 def time_loader(loader: DataLoader, clips: int) -> LoaderTiming:
-    """Clips per second over at least ``clips`` clips, after one warm-up batch (worker start-up, first opens).
+    """Clips per second over at least ``clips`` clips, in the steady state.
 
-    Runs as many epochs as it takes; with persistent workers (``fit``'s setting) they live on.
+    Warm-up (untimed): the first batch (worker start-up, first opens) and the batches the workers
+    have queued meanwhile, which would otherwise count as instant. Runs as many epochs as it
+    takes; with persistent workers (``fit``'s setting) they live on.
     """
     others = set(_children())
     batches = _endless(loader)
     first = next(batches)["video"]
     workers = [pid for pid in _children() if pid not in others]  # the processes the loader started
+    for _ in range(loader.num_workers * (loader.prefetch_factor or 0)):
+        next(batches)
     main_start, worker_start = _rss(os.getpid()), [_rss(pid) for pid in workers]
     done = 0
     started = time.perf_counter()
     while done < clips:
         done += next(batches)["video"].shape[0]
     seconds = time.perf_counter() - started
+    batches.close()
     worker_rss = None
     if workers:
         end = [_rss(pid) for pid in workers]
@@ -78,7 +84,10 @@ def bench_data(cli_args: Sequence[str], split: str = "train", clips: int = 200) 
     datamodule.setup("fit" if split == "train" else "validate")
     loader = datamodule.train_dataloader() if split == "train" else datamodule.val_dataloader()
     settings = {key: datamodule.hparams[key] for key in DATA_SETTINGS}
-    return {**time_loader(loader, clips).as_dict(), "split": split, "settings": settings}
+    timing = time_loader(loader, clips)
+    del loader, datamodule
+    gc.collect()  # end persistent workers now, not when a later fork collects the loader (and fails to)
+    return {**timing.as_dict(), "split": split, "settings": settings}
 
 
 def _endless(loader: DataLoader) -> Iterator[dict]:

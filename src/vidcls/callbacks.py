@@ -71,8 +71,9 @@ class CheckpointOnSigterm(L.Callback):
 
 
 def find_last_checkpoint(root: str | Path) -> Path:
-    """The newest ``last*.ckpt`` under ``root``: what ``--ckpt_path last`` resumes from."""
-    candidates = sorted(Path(root).rglob("last*.ckpt"), key=lambda path: path.stat().st_mtime)
-    if not candidates:
-        raise VidclsError(f"{root}: no last.ckpt to resume from (--ckpt_path last looks under trainer.default_root_dir)")
-    return candidates[-1]
+    """What ``--ckpt_path last`` means: the newest ``last*.ckpt`` under ``root``, else its newest checkpoint."""
+    for pattern in ("last*.ckpt", "*.ckpt"):
+        candidates = sorted(Path(root).rglob(pattern), key=lambda path: path.stat().st_mtime)
+        if candidates:
+            return candidates[-1]
+    raise VidclsError(f"{root}: no checkpoint to resume from (--ckpt_path last looks under trainer.default_root_dir)")

@@ -20,7 +20,7 @@ from lightning import LightningDataModule
 
 from vidcls.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
-from vidcls.data.decoding import VideoInfo, VideoReader
+from vidcls.data.decoding import DEFAULT_MAX_PIXELS, VideoInfo, VideoReader, check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts
 from vidcls.data.sources import is_video
 from vidcls.data.transforms import EvalPreset
@@ -125,6 +125,8 @@ class Predictor:
     A video-level prediction averages the softmax of ``num_clips`` clips at uniform positions
     (the centres of equal parts of the video, as in multi-view testing), so a video whose action
     is not in the middle is still seen. Clips are run ``batch_size`` at a time.
+    A video whose frames exceed ``max_pixels`` or that lasts over ``max_duration`` seconds (None: no
+    limit) is refused from its header, before decoding, with a :class:`VideoReadError`.
     """
 
     def __init__(
@@ -135,6 +137,8 @@ class Predictor:
         num_clips: int = 3,
         batch_size: int = 8,
         device: str | torch.device | None = None,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        max_duration: float | None = None,
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device).eval()
@@ -143,6 +147,8 @@ class Predictor:
         self.transform = settings.eval_transform()
         self.num_clips = num_clips
         self.batch_size = batch_size
+        self.max_pixels = max_pixels
+        self.max_duration = max_duration
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **options) -> Predictor:
@@ -152,9 +158,9 @@ class Predictor:
 
     def predict(self, path: str | Path, top_k: int = 5) -> Ranked:
         """The ``top_k`` most probable classes of a whole video, with their probabilities."""
-        reader = VideoReader(path)
-        starts = uniform_clip_starts(reader.info, self.settings.clip_duration, self.num_clips)
-        return self._ranked(self._probabilities(reader, starts, self.settings.clip_duration).mean(0), top_k)
+        with self._open(path) as reader:
+            starts = uniform_clip_starts(reader.info, self.settings.clip_duration, self.num_clips)
+            return self._ranked(self._probabilities(reader, starts, self.settings.clip_duration).mean(0), top_k)
 
     def timeline(
         self, path: str | Path, *, window: float | None = None, stride: float | None = None, top_k: int = 1
@@ -165,14 +171,24 @@ class Predictor:
         frames thinner, so motion looks faster than in training); ``stride`` defaults to half a window.
         """
         window = window or self.settings.clip_duration
-        reader = VideoReader(path)
-        info = reader.info
-        starts = window_starts(info, window, stride or window / 2)
-        windows = [
-            Window(start - info.begin, min(start + window, info.end) - info.begin, self._ranked(p, top_k))
-            for start, p in zip(starts, self._probabilities(reader, starts, window))
-        ]
+        with self._open(path) as reader:
+            info = reader.info
+            starts = window_starts(info, window, stride or window / 2)
+            windows = [
+                Window(start - info.begin, min(start + window, info.end) - info.begin, self._ranked(p, top_k))
+                for start, p in zip(starts, self._probabilities(reader, starts, window))
+            ]
         return Timeline(windows, merge_windows(windows, info.duration))
+
+    def _open(self, path: str | Path) -> VideoReader:
+        """A reader for ``path``, once its header shows it within the size and duration limits."""
+        reader = VideoReader(path)
+        try:
+            check_bounds(path, reader.info, max_pixels=self.max_pixels, max_duration=self.max_duration)
+        except VideoReadError:
+            reader.close()
+            raise
+        return reader
 
     def _probabilities(self, reader: VideoReader, starts: Sequence[float], duration: float) -> torch.Tensor:
         """Softmax of the ``duration``-second clip at each start: ``len(starts)×num_classes``, on the CPU."""

@@ -95,6 +95,12 @@ def test_keyframes_come_every_gop_frames(corpus, prepared):
     assert max(after) <= PrepareConfig().gop and len(after) >= 50 // PrepareConfig().gop
 
 
+def test_encodes_for_fast_decoding(prepared):
+    # x264 records its settings in the stream: fastdecode means CAVLC (cabac=0) and no deblocking
+    settings = (prepared["dst"] / "train/wide/wide.mp4").read_bytes()
+    assert b"cabac=0" in settings and b"deblock=0" in settings
+
+
 def test_a_corrupt_input_is_reported_and_the_others_finish(corpus, prepared):
     assert prepared["code"] == 1
     lines = prepared["lines"]

@@ -2,6 +2,7 @@
 
 import random
 import subprocess
+from pathlib import Path
 
 import av
 import numpy as np
@@ -125,3 +126,13 @@ def test_decoder_threads_give_the_same_frames(tmp_path):
     path = encode(tmp_path / "clip.mp4", ENCODINGS["h264-bframes"][1])
     times = [0.3, 0.35, 1.2, 2.9, 0.0]
     assert torch.equal(VideoReader(path, num_threads=2).frames_at(times), VideoReader(path).frames_at(times))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through Linux /proc")
+def test_closing_readers_frees_their_files(tmp_path):
+    path = encode(tmp_path / "clip.mp4", ENCODINGS["h264-gop8"][1])
+    open_files = len(list(Path("/proc/self/fd").iterdir()))
+    for _ in range(5):
+        with VideoReader(path) as reader:
+            reader.frames_at([1.0])
+    assert len(list(Path("/proc/self/fd").iterdir())) == open_files  # not left to the garbage collector

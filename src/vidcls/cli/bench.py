@@ -19,7 +19,7 @@ def main(argv: Sequence[str]) -> int:
     )
     data.add_argument("--data", required=True, dest="root", help="dataset root (class folders per split)")
     data.add_argument("--split", choices=("train", "val"), default="train", help="loader to time (default train)")
-    data.add_argument("--clips", type=int, default=200, help="clips to time, after one warm-up batch (default 200)")
+    data.add_argument("--clips", type=int, default=200, help="clips to time, after warm-up batches (default 200)")
     data.add_argument("--workers", type=int, default=0, help="DataLoader workers (default 0: one process)")
     data.add_argument("--json", action="store_true", help="print the result as JSON")
     args, fit_args = parser.parse_known_args(argv)

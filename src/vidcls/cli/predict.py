@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
+from vidcls.data.decoding import DEFAULT_MAX_PIXELS
 from vidcls.errors import VideoReadError
 from vidcls.prediction import Predictor, Ranked, Timeline, video_files
 
@@ -36,13 +37,23 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--stride", type=float, metavar="SECONDS", help="window step (default: half a window)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
+                        help="refuse larger frames (width x height) before decoding (default 4096*4096; 0: no limit)")
+    parser.add_argument("--max-duration", type=float, metavar="SECONDS",
+                        help="refuse longer videos before decoding (default: no limit)")
     args = parser.parse_intermixed_args(argv)  # paths may come before or after options
-    for name in ("top_k", "clips", "window", "stride"):
+    for name in ("top_k", "clips", "window", "stride", "max_duration"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
 
-    predictor = Predictor.from_checkpoint(args.checkpoint, num_clips=args.clips, device=args.device)
+    predictor = Predictor.from_checkpoint(
+        args.checkpoint,
+        num_clips=args.clips,
+        device=args.device,
+        max_pixels=args.max_pixels or None,
+        max_duration=args.max_duration,
+    )
 
     def describe(path: Path) -> dict:
         if args.timeline:

@@ -19,7 +19,7 @@ import av
 import torch
 from torchcodec.decoders import VideoDecoder, VideoStreamMetadata
 
-from vidcls.data.selective import FramesMissing, SelectiveDecoder
+from vidcls.data.selective import FramesMissing, SelectiveDecoder, decode_on
 from vidcls.errors import VideoReadError
 
 log = logging.getLogger(__name__)
@@ -74,10 +74,11 @@ class VideoReader:
                 self.info = _pyav_info(self._selective.container, self._selective.stream)
             else:
                 self.info = _torchcodec_info(self._torchcodec_decoder().metadata)
+            if self.info.num_frames < 1 or self.info.duration <= 0:
+                raise ValueError("video stream has no frames")
         except Exception as error:  # FFmpeg's reason, raised as RuntimeError/ValueError/av.FFmpegError
+            self.close()
             raise VideoReadError.for_file(self.path, _first_line(error)) from error
-        if self.info.num_frames < 1 or self.info.duration <= 0:
-            raise VideoReadError.for_file(self.path, "video stream has no frames")
 
     def frames_at(self, times: Sequence[float]) -> torch.Tensor:
         """Frames displayed at ``times`` (seconds) as uint8 ``T×C×H×W``; times past either end are clamped."""
@@ -90,7 +91,7 @@ class VideoReader:
                 except FramesMissing as missing:
                     log.debug("%s: %s; reading it with torchcodec", self.path, missing)
                     self._selective = None
-            return self._torchcodec_decoder().get_frames_played_at(seconds=clamped).data
+            return self._torchcodec_frames(clamped)
         except Exception as error:
             raise VideoReadError.for_file(self.path, f"decoding failed: {_first_line(error)}") from error
 
@@ -110,11 +111,44 @@ class VideoReader:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _torchcodec_frames(self, times: list[float]) -> torch.Tensor:
+        """torchcodec's frames at ``times``; where torchcodec fails on the CPU, PyAV's, decoding from the start.
+
+        torchcodec 0.17 loses the last frames of AVIs with packed B-frames (XviD, FFmpeg's mpeg4
+        with ``-bf``): a request reaching them fails with "no more frames left to decode".
+        """
+        try:
+            return self._torchcodec_decoder().get_frames_played_at(seconds=times).data
+        except RuntimeError as error:
+            if self._torchcodec_options["device"] != "cpu":
+                raise
+            log.debug("%s: torchcodec failed (%s); decoding on with PyAV", self.path, _first_line(error))
+            with av.open(str(self.path)) as container:
+                return decode_on(container, times, self.info.begin, self.info.fps)
+
     def _torchcodec_decoder(self) -> VideoDecoder:
         """Opened on first use: files read selectively never pay for it."""
         if self._torchcodec is None:
             self._torchcodec = VideoDecoder(str(self.path), **self._torchcodec_options)
         return self._torchcodec
+
+
+DEFAULT_MAX_PIXELS = 4096 * 4096  # 4K UHD and DCI 4K pass; 8 RGB frames of this size are 400 MB
+
+
+def check_bounds(
+    path: str | Path, info: VideoInfo, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, max_duration: float | None = None
+) -> None:
+    """Refuse a video larger than ``max_pixels`` per frame or longer than ``max_duration`` seconds (None: no limit).
+
+    Read from the header before any frame is decoded, so an 8K or hours-long file is named, not decoded.
+    """
+    if max_pixels is not None and info.width * info.height > max_pixels:
+        raise VideoReadError.for_file(
+            path, f"{info.width}x{info.height} frames are {info.width * info.height} pixels, above the limit of {max_pixels}"
+        )
+    if max_duration is not None and info.duration > max_duration:
+        raise VideoReadError.for_file(path, f"{info.duration:.1f} s long, above the limit of {max_duration:g} s")
 
 
 def _torchcodec_info(meta: VideoStreamMetadata) -> VideoInfo:

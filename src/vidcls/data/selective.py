@@ -5,10 +5,9 @@ packets' timestamps and keyframe flags are read first (demuxing: no decoding); t
 then fed only from the keyframe before each requested frame up to that frame, and told to skip
 the frames that no other frame references (``AVDISCARD_NONREF``: x264's non-reference B-frames,
 half the frames of a clip encoded with FFmpeg's defaults). torchcodec decodes every frame from
-the keyframe on. The pixels are the same (tests compare them with FFmpeg's command line); on
-Kinetics-like clips, one core, this reads a random 8-frame clip about 1.9x faster than
-torchcodec with FFmpeg's default keyframe interval and 1.5x after ``vidcls data prepare``
-(``benchmarks/RESULTS.md``).
+the keyframe on. The pixels are the same (tests compare them with a full decode); on
+Kinetics-like clips, one core, this reads a random 8-frame clip 1.4-1.7x faster than torchcodec,
+within a few percent of the decoding work itself (``benchmarks/RESULTS.md``).
 
 Only containers whose packets carry true presentation timestamps (MP4/MOV, Matroska/WebM) are
 read this way; :class:`~vidcls.data.decoding.VideoReader` reads the others with torchcodec.
@@ -85,7 +84,7 @@ class SelectiveDecoder:
         context = self.stream.codec_context
         context.thread_count = num_threads
         if num_threads != 1:
-            context.thread_type = "AUTO"  # frame threads: the only kind that helps one-slice H.264
+            context.thread_type = "AUTO"  # frame threads, the only kind that helps one-slice H.264 (little here)
 
     @classmethod
     def open(cls, path: str | Path, num_threads: int = 1) -> SelectiveDecoder | None:
@@ -101,7 +100,7 @@ class SelectiveDecoder:
 
     def frames_at(self, times: Sequence[float]) -> torch.Tensor:
         """Frames shown at ``times`` (seconds, within the video) as uint8 ``T×C×H×W``."""
-        frames = [frame.to_ndarray(format="rgb24") for frame in self.decode(times)]
+        frames = [_displayed(frame) for frame in self.decode(times)]
         return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)
 
     def decode(self, times: Sequence[float]) -> list[av.VideoFrame]:
@@ -128,7 +127,6 @@ class SelectiveDecoder:
                 for i in range(first, last + 1):
                     context.skip_frame = "DEFAULT" if i in plan.wanted else "NONREF"
                     keep(context.decode(packets[i]))
-            context.skip_frame = "DEFAULT"
             keep(context.decode(None))
         finally:
             context.skip_frame = "DEFAULT"
@@ -161,3 +159,41 @@ class SelectiveDecoder:
                 break
             seek_to = min(seek_to, packets[0].dts) - 1
         raise FramesMissing("seeking found no keyframe shown before the first requested frame")
+
+
+def decode_on(container: av.container.InputContainer, times: Sequence[float], begin: float, fps: float) -> torch.Tensor:
+    """Frames shown at ``times`` (seconds), counting the frames of the first video stream from its start.
+
+    The fallback for containers whose timestamps cannot be trusted (AVIs with packed B-frames,
+    where FFmpeg's frame times are a frame late or out of order): frame ``k`` is the one shown
+    at ``begin + k / fps``. It decodes from the start, keeping only the frames asked for; a time
+    past the last frame gets the last frame.
+    """
+    wanted: dict[int, list[int]] = {}
+    for slot, time in enumerate(times):
+        wanted.setdefault(max(math.floor((time - begin) * fps + 1e-3), 0), []).append(slot)
+    frames: list[np.ndarray | None] = [None] * len(times)
+    last = None
+    for index, frame in enumerate(container.decode(container.streams.video[0])):
+        last = frame
+        for slot in wanted.pop(index, ()):
+            frames[slot] = _displayed(frame)
+        if not wanted:
+            break
+    if last is None:
+        raise FramesMissing("no frame decoded")
+    for slots in wanted.values():
+        for slot in slots:
+            frames[slot] = _displayed(last)
+    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)
+
+
+def _displayed(frame: av.VideoFrame) -> np.ndarray:
+    """The frame as shown (``H×W×3`` RGB): the container's display rotation applied, as FFmpeg and torchcodec do.
+
+    ``frame.rotation`` is the display matrix's angle, counterclockwise (``rotation=90`` in ffprobe): the
+    picture is turned that way, a quarter turn at a time (checked against ``ffmpeg``'s autorotation).
+    """
+    pixels = frame.to_ndarray(format="rgb24")
+    quarter_turns = round(frame.rotation / 90) % 4
+    return np.rot90(pixels, quarter_turns) if quarter_turns else pixels

@@ -47,7 +47,7 @@ class TrainPreset:
 
     Equivalent to ``RandomResize`` → ``RandomCrop`` → ``RandomHorizontalFlip``, done in the
     cheaper order: the source pixels that the crop of the scaled clip would show are cut first
-    and resized to the crop size (a third of the resize work at the defaults). The random draws
+    and resized to the crop size (half the resize work at the defaults). The random draws
     are those transforms', in their order, so a seed picks the same scale, position and flip;
     the pixels differ only by the rounding of the crop box to whole source pixels
     (``tests/data/test_transforms.py`` checks both).

@@ -1,7 +1,9 @@
 """Probe every video of a dataset before training on it (``vidcls data verify``).
 
-A video is good when it opens and its first and last frames decode: that catches empty and
-foreign files, a missing index, and files cut short (their last frame is not there). The
+A video is good when it opens, its frame size and duration are within bounds (read from the
+header, before decoding), and its first and last frames decode: that catches empty and foreign
+files, a missing index, and files cut short (their last frame is not there). Damage in the
+middle of a file shows only when every frame is decoded (``full=True``, ``--full``). The
 result is a manifest CSV, one row per video; :func:`vidcls.data.sources.read_list_file` reads
 it back, skipping the bad rows.
 
@@ -23,13 +25,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidcls.data.decoding import VideoReader
+from vidcls.data.decoding import DEFAULT_MAX_PIXELS, VideoReader, check_bounds
 from vidcls.data.sources import SPLITS, LabelledVideo, is_video, read_list_file, scan_class_folders
 from vidcls.errors import DatasetError
 
 MANIFEST_FIELDS = ("path", "label", "frames", "fps", "duration", "width", "height", "ok", "error")
 DEFAULT_TIMEOUT = 60.0  # seconds per file; a good clip takes tens of milliseconds
 DEFAULT_JOBS = os.cpu_count() or 1
+FULL_DECODE_CHUNK = 16  # frames held at once when decoding a whole file
 
 
 @dataclass(frozen=True)
@@ -50,19 +53,39 @@ class Probe:
         return not self.error
 
 
-def probe_video(path: Path, label: str = "") -> Probe:
-    """Open ``path`` and decode its first and last frames; never raises for a bad file."""
+@dataclass(frozen=True)
+class ProbeOptions:
+    """How hard to look: frame size and duration limits (None: none), and whether to decode every frame."""
+
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
+    max_duration: float | None = None
+    full: bool = False
+
+
+def probe_video(path: Path, label: str = "", options: ProbeOptions = ProbeOptions()) -> Probe:
+    """Open ``path``, check its bounds and decode its first and last frames (all with ``full``); never raises for a bad file."""
     info = None
     try:
-        reader = VideoReader(path)
-        info = reader.info
-        reader.frames_at([info.begin, info.end])  # the end is clamped to the last frame
+        with VideoReader(path) as reader:
+            info = reader.info
+            check_bounds(path, info, max_pixels=options.max_pixels, max_duration=options.max_duration)
+            reader.frames_at([info.begin, info.end])  # the end is clamped to the last frame
+            if options.full:
+                _decode_every_frame(reader)
         error = ""
     except Exception as failure:  # VideoReadError, or whatever else a broken file provokes
         error = " ".join(str(failure).removeprefix(f"{path}: ").split()) or type(failure).__name__
     if info is None:
         return Probe(path, label, error=error)
     return Probe(path, label, info.num_frames, info.fps, info.duration, info.width, info.height, error)
+
+
+def _decode_every_frame(reader: VideoReader) -> None:
+    """Decode the frame at every frame time, a chunk at a time (bounded memory); raises at the first damage."""
+    info = reader.info
+    times = [info.begin + (i + 0.5) / info.fps for i in range(max(round(info.duration * info.fps), 1))]
+    for first in range(0, len(times), FULL_DECODE_CHUNK):
+        reader.frames_at(times[first : first + FULL_DECODE_CHUNK])
 
 
 def find_videos(root_or_list: str | Path) -> list[LabelledVideo]:
@@ -89,6 +112,7 @@ def probe_videos(
     jobs: int = DEFAULT_JOBS,
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[int, int], None] | None = None,
+    options: ProbeOptions = ProbeOptions(),
 ) -> list[Probe]:
     """Probe ``videos`` in ``jobs`` threads, in their order; a probe running over ``timeout`` s is bad."""
     finished: queue.SimpleQueue[tuple[int, Probe]] = queue.SimpleQueue()
@@ -98,7 +122,7 @@ def probe_videos(
 
     def start(index: int, video: LabelledVideo) -> None:
         deadlines[index] = time.monotonic() + timeout
-        threading.Thread(target=_probe_into, args=(finished, index, video), daemon=True).start()
+        threading.Thread(target=_probe_into, args=(finished, index, video, options), daemon=True).start()
 
     for index, video in itertools.islice(todo, max(jobs, 1)):
         start(index, video)
@@ -120,8 +144,8 @@ def probe_videos(
     return [probes[index] for index in range(len(videos))]
 
 
-def _probe_into(finished: queue.SimpleQueue, index: int, video: LabelledVideo) -> None:
-    finished.put((index, probe_video(video.path, video.label)))
+def _probe_into(finished: queue.SimpleQueue, index: int, video: LabelledVideo, options: ProbeOptions) -> None:
+    finished.put((index, probe_video(video.path, video.label, options)))
 
 
 def default_manifest(root_or_list: str | Path) -> Path:

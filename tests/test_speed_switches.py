@@ -1,0 +1,65 @@
+"""The speed switches of VideoClassifier (channels_last, compile) and the training throughput benchmark."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+from vidcls.classifier import VideoClassifier
+
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "train_throughput.py"
+SMALL_NET = {"widths": (4, 8)}  # simple3d at two blocks: compiles in seconds
+
+
+def configured(device: str, **switches) -> VideoClassifier:
+    """A classifier whose configure_model ran as Lightning runs it before fit, on ``device``."""
+    torch.manual_seed(0)
+    classifier = VideoClassifier("simple3d", classes=["a", "b"], model_options=SMALL_NET, **switches)
+    classifier.trainer = L.Trainer(accelerator=device, devices=1, logger=False, enable_checkpointing=False)
+    classifier.configure_model()
+    return classifier.to(device).eval()
+
+
+def test_defaults_channels_last_on_compile_off():
+    hparams = VideoClassifier("simple3d", classes=["a", "b"]).hparams
+    assert hparams.channels_last is True
+    assert hparams.compile is False
+
+
+def test_channels_last_is_a_no_op_on_cpu():
+    classifier = configured("cpu", channels_last=True)
+    weights = [p for p in classifier.network.parameters() if p.dim() == 5]
+    assert weights and all(p.is_contiguous() for p in weights)
+
+
+def test_compile_keeps_state_dict_keys_and_outputs():
+    plain = VideoClassifier("simple3d", classes=["a", "b"], model_options=SMALL_NET)
+    compiled = configured("cpu", compile=True)
+    assert list(compiled.state_dict()) == list(plain.state_dict())  # checkpoints load either way
+    clips = torch.randn(2, 3, 4, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(clips), compiled.network.forward(clips))  # .forward skips the compiled call
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="channels_last applies on CUDA only")
+def test_channels_last_on_cuda_keeps_outputs():
+    fast = configured("cuda", channels_last=True)
+    plain = configured("cuda", channels_last=False)
+    assert all(p.is_contiguous(memory_format=torch.channels_last_3d)
+               for p in fast.network.parameters() if p.dim() == 5)
+    clips = torch.randn(2, 3, 4, 16, 16, device="cuda")
+    with torch.no_grad():
+        torch.testing.assert_close(fast(clips), plain(clips), rtol=1e-3, atol=1e-4)
+
+
+def test_throughput_benchmark_prints_its_table(synth_root, tmp_path):
+    command = [sys.executable, str(BENCHMARK), "--device", "cpu", "--sizes", "tiny", "--models", "x3d_xs",
+               "--switches", "baseline", "--steps", "2", "--warmup", "1", "--workers", "0",
+               "--data", str(synth_root), "--cache", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| model | clip | batch | switches | model-only clips/s |" in result.stdout
+    assert "| x3d_xs | 4x32² | 2 | baseline |" in result.stdout
