@@ -207,6 +207,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="timed training steps per number (default: the size's)")
     parser.add_argument("--workers", type=int, default=max(cores - 1, 1),
                         help="DataLoader workers end-to-end (default: the cores but one for the main process)")
+    parser.add_argument("--threads", type=int,
+                        help="torch threads of the training process on CPU (default: the cores the workers leave;"
+                             " more threads than free cores make every step wait for a descheduled one)")
     parser.add_argument("--warmup", type=int,
                         help="untimed steps first (default 2 x workers + 2: compiling, cuDNN autotuning, and the"
                              " batches the workers decode ahead meanwhile (2 each), which would flatter end-to-end)")
@@ -220,6 +223,8 @@ def main() -> None:
     args.size = SIZES[args.sizes or ("full" if args.device == "cuda" else "small")]
     args.steps = args.steps or args.size.steps
     args.warmup = max(args.warmup or 2 * args.workers + 2, 1)
+    if args.device == "cpu":
+        torch.set_num_threads(args.threads or max(cores - args.workers, 1))
     models = args.models.split(",")
     combinations = [name for name in args.switches.split(",") if args.device == "cuda" or name not in CUDA_ONLY]
 
@@ -229,7 +234,8 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)  # pytorchvideo's use of torch.jit
     gpu = f"; {torch.cuda.get_device_name()}" if args.device == "cuda" else ""
     header = (f"{time.strftime('%Y-%m-%d %H:%M')}; {machine()}{gpu}; torch {torch.__version__}, lightning"
-              f" {L.__version__}; {args.steps} steps timed after {args.warmup}; {args.workers} workers;"
+              f" {L.__version__}; {args.steps} steps timed after {args.warmup}; {torch.get_num_threads()} threads,"
+              f" {args.workers} workers;"
               f" load average {os.getloadavg()[0]:.2f} at start")
     print(header, file=sys.stderr, flush=True)
     root = args.data or prepared_videos(args.cache, args.size, (args.warmup + args.steps) * args.size.batch)

@@ -55,6 +55,8 @@ class VideoDataModule(L.LightningDataModule):
             there; the batches arrive on the GPU (DataLoader workers are then spawned).
         decoder_threads: FFmpeg threads per decoder; keep 1 with several workers.
         seek_mode: torchcodec's seek mode ("approximate" opens instantly; "exact" scans the file).
+        decode_timeout: seconds after which a clip's decoding is abandoned and the video replaced
+            like an unreadable one (None: wait forever).
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class VideoDataModule(L.LightningDataModule):
         decode_device: str = "cpu",
         decoder_threads: int = 1,
         seek_mode: SeekMode = "approximate",
+        decode_timeout: float | None = 30.0,
         pin_memory: bool = True,
     ):
         super().__init__()
@@ -142,6 +145,7 @@ class VideoDataModule(L.LightningDataModule):
             device=self.decode_device,
             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
             bad_video_log=self.bad_video_log,
+            decode_timeout=hp.decode_timeout,
         )
         eval_transform = EvalPreset(crop_size=hp.crop_size, resize_size=hp.eval_resize, mean=hp.mean, std=hp.std)
         if stage == "fit":

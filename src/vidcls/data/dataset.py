@@ -4,7 +4,8 @@ Map-style (not iterable) so that Lightning's samplers do shuffling and DDP shard
 resumed run sees the same order. Randomness comes from torch's global generator, which the
 DataLoader seeds per worker (and ``seed_everything`` makes reproducible).
 
-A video that cannot be decoded does not end the run: it is replaced by another video chosen
+A video that cannot be decoded, or whose decoding takes longer than ``decode_timeout``, does
+not end the run: it is replaced by another video chosen
 from the seed and the index (so the replacement is the same on every run), and the failure is
 logged and appended to a CSV file that :class:`vidcls.callbacks.BadVideoMonitor` watches.
 """
@@ -15,6 +16,8 @@ import csv
 import logging
 import random
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Literal
 
@@ -59,6 +62,7 @@ class VideoClipDataset(Dataset):
         max_replacements: int = 20,
         seed: int = 0,
         bad_video_log: Path | None = None,
+        decode_timeout: float | None = 30.0,
     ):
         self.samples = list(samples)
         self.transform = transform
@@ -74,6 +78,11 @@ class VideoClipDataset(Dataset):
         self.max_replacements = max_replacements
         self.seed = seed
         self.bad_video_log = bad_video_log
+        self.decode_timeout = decode_timeout
+        self._decode_thread: ThreadPoolExecutor | None = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_decode_thread": None}  # a worker process starts its own thread
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -82,7 +91,7 @@ class VideoClipDataset(Dataset):
         candidate = index
         for attempt in range(self.max_replacements + 1):
             try:
-                return self.read_clip(candidate)
+                return self._read_in_time(candidate)
             except VideoReadError as error:
                 self._record_failure(error)
                 candidate = random.Random(f"{self.seed}:{index}:{attempt}").randrange(len(self.samples))
@@ -90,6 +99,23 @@ class VideoClipDataset(Dataset):
             f"{self.samples[index].path}: it and {self.max_replacements} replacement videos in a row failed to decode;"
             f" the dataset is mostly unreadable (see {self.bad_video_log or 'the log'})"
         )
+
+    def _read_in_time(self, index: int) -> dict[str, torch.Tensor | int]:
+        """``read_clip``, given up after ``decode_timeout`` seconds: a pathological file must not stall the run."""
+        if not self.decode_timeout:
+            return self.read_clip(index)
+        if self._decode_thread is None:
+            self._decode_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidcls-decode")
+        future = self._decode_thread.submit(self.read_clip, index)
+        try:
+            return future.result(timeout=self.decode_timeout)
+        except FutureTimeout:
+            # FFmpeg cannot be interrupted: leave the stuck thread behind and decode on a new one
+            self._decode_thread.shutdown(wait=False)
+            self._decode_thread = None
+            raise VideoReadError.for_file(
+                self.samples[index].path, f"decoding took longer than {self.decode_timeout:g} s"
+            ) from None
 
     def _record_failure(self, error: VideoReadError) -> None:
         log.warning("Skipping unreadable video (replaced by another): %s", error)
