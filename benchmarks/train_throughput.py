@@ -203,7 +203,8 @@ def main() -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--sizes", choices=SIZES, help="clip sizes (default: full on cuda, small on cpu)")
     parser.add_argument("--models", default="slow_r50,x3d_m", help="comma-separated (default slow_r50,x3d_m)")
-    parser.add_argument("--switches", default=",".join(COMBINATIONS), help=f"comma-separated of {', '.join(COMBINATIONS)}")
+    parser.add_argument("--switches", default=",".join(COMBINATIONS),
+                        help=f"comma-separated of {', '.join(COMBINATIONS)} (default: all of them)")
     parser.add_argument("--steps", type=int, help="timed training steps per number (default: the size's)")
     parser.add_argument("--workers", type=int, default=max(cores - 1, 1),
                         help="DataLoader workers end-to-end (default: the cores but one for the main process)")
@@ -226,6 +227,9 @@ def main() -> None:
     if args.device == "cpu":
         torch.set_num_threads(args.threads or max(cores - args.workers, 1))
     models = args.models.split(",")
+    unknown = set(args.switches.split(",")) - set(COMBINATIONS)
+    if unknown:
+        parser.error(f"unknown switches: {', '.join(sorted(unknown))}")
     combinations = [name for name in args.switches.split(",") if args.device == "cuda" or name not in CUDA_ONLY]
 
     for name in ("lightning.pytorch", "lightning.fabric"):  # keep the report readable
@@ -241,10 +245,11 @@ def main() -> None:
     root = args.data or prepared_videos(args.cache, args.size, (args.warmup + args.steps) * args.size.batch)
     args.classes = VideoDataModule(root=str(root)).classes
     rows = [measure(args, model, combination, root) for model in models for combination in combinations]
+    footer = f"load average {os.getloadavg()[0]:.2f} at the end ({cores} cores: above that, other work shared them)"
     if args.json:
-        print(json.dumps({"header": header, "size": asdict(args.size), "rows": rows}, indent=2))
+        print(json.dumps({"header": header, "size": asdict(args.size), "rows": rows, "footer": footer}, indent=2))
     else:
-        print(f"{header}\n\nTraining clips/s on {args.device}\n\n{table(rows)}")
+        print(f"{header}\n\nTraining clips/s on {args.device}\n\n{table(rows)}\n\n{footer}")
 
 
 if __name__ == "__main__":

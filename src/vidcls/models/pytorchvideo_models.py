@@ -46,7 +46,11 @@ SLOWFAST_ALPHA = 4
 def _factory_model(factory: Callable[..., nn.Module], num_classes: int, settings: dict, options: dict) -> nn.Module:
     """``factory`` with the hub builder's ``settings``, then the user's ``options``, returning logits of any clip size."""
     logits_any_size = {"head_pool": nn.AdaptiveAvgPool3d, "head_activation": None}
-    return factory(model_num_class=num_classes, **{**settings, **logits_any_size, **options})
+    model = factory(model_num_class=num_classes, **{**settings, **logits_any_size, **options})
+    for module in model.modules():
+        if isinstance(module, nn.Conv3d):  # the factories leave numpy.int64 strides, which break torch.compile
+            module.stride = tuple(int(step) for step in module.stride)
+    return model
 
 
 @register_model(
