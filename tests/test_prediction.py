@@ -12,7 +12,8 @@ from vidcls.cli import main
 from vidcls.data.decoding import VideoInfo
 from vidcls.data.synthetic import SynthConfig, render_video, write_video
 from vidcls.errors import VidclsError
-from vidcls.prediction import ClipSettings, Predictor, Window, load_checkpoint, merge_windows, window_starts
+from vidcls.data.sampling import window_starts
+from vidcls.prediction import ClipSettings, Predictor, Window, load_checkpoint, merge_windows
 
 
 @pytest.fixture(scope="module")

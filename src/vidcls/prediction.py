@@ -20,8 +20,8 @@ from lightning import LightningDataModule
 
 from vidcls.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
-from vidcls.data.decoding import DEFAULT_MAX_PIXELS, VideoInfo, VideoReader, check_bounds
-from vidcls.data.sampling import clip_frame_times, uniform_clip_starts
+from vidcls.data.decoding import DEFAULT_MAX_PIXELS, VideoReader, check_bounds
+from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
 from vidcls.data.sources import is_video
 from vidcls.data.transforms import EvalPreset
 from vidcls.errors import VidclsError, VideoReadError
@@ -206,15 +206,6 @@ class Predictor:
     def _ranked(self, probabilities: torch.Tensor, top_k: int) -> Ranked:
         values, indices = probabilities.topk(min(top_k, len(self.classes)))
         return [(self.classes[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
-
-
-def window_starts(info: VideoInfo, window: float, stride: float) -> list[float]:
-    """Starts every ``stride`` seconds while the window fits, then one flush with the end so the tail is seen."""
-    last = max(info.end - window, info.begin)
-    starts = [info.begin + i * stride for i in range(int((last - info.begin) / stride + 1e-6) + 1)]
-    if last - starts[-1] > 1e-6:
-        starts.append(last)
-    return starts
 
 
 def merge_windows(windows: Sequence[Window], duration: float) -> list[Segment]:

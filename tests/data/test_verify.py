@@ -116,10 +116,10 @@ def test_a_hanging_file_times_out(root, monkeypatch):
     release = threading.Event()
     real_probe = verify.probe_video
 
-    def probe(path: Path, label: str = "") -> verify.Probe:
+    def probe(path: Path, label: str = "", options: verify.ProbeOptions = verify.ProbeOptions()) -> verify.Probe:
         if path.name == "b.mp4":
             release.wait()  # stands for FFmpeg stuck on a pathological file
-        return real_probe(path, label)
+        return real_probe(path, label, options)
 
     monkeypatch.setattr(verify, "probe_video", probe)
     videos = [LabelledVideo(root / relative, "good", "test") for relative in GOOD]

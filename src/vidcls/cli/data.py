@@ -74,8 +74,6 @@ def _add_kinetics(tools: argparse._SubParsersAction) -> None:
 
 
 def _kinetics(args: argparse.Namespace) -> int:
-    import json
-
     from vidcls.data.kinetics import REPORT_NAME, format_summary, ingest, plan_kinetics
 
     plan = plan_kinetics(args.csv, args.out)

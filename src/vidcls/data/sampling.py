@@ -35,3 +35,12 @@ def clip_frame_times(start: float, clip_duration: float, num_frames: int, fps: f
         return [(start + last) / 2]
     step = (last - start) / (num_frames - 1)
     return [start + i * step for i in range(num_frames)]
+
+
+def window_starts(info: VideoInfo, window: float, stride: float) -> list[float]:
+    """Starts every ``stride`` seconds while the window fits, then one flush with the end so the tail is seen."""
+    last = max(info.end - window, info.begin)
+    starts = [info.begin + i * stride for i in range(int((last - info.begin) / stride + 1e-6) + 1)]
+    if last - starts[-1] > 1e-6:
+        starts.append(last)
+    return starts

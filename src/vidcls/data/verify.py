@@ -145,8 +145,7 @@ def probe_videos(
 
 
 def _probe_into(finished: queue.SimpleQueue, index: int, video: LabelledVideo, options: ProbeOptions) -> None:
-    extra = {} if options == ProbeOptions() else {"options": options}  # the defaults: probe_video(path, label)
-    finished.put((index, probe_video(video.path, video.label, **extra)))
+    finished.put((index, probe_video(video.path, video.label, options)))
 
 
 def default_manifest(root_or_list: str | Path) -> Path:
