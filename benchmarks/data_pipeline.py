@@ -32,7 +32,7 @@ import av
 import torch
 from torch.utils.data import DataLoader
 
-from vidcls.benchmark import bench_data, time_loader
+from vidcls.training.loader_bench import bench_data, time_loader
 from vidcls.data.decoding import VideoReader
 from vidcls.data.sampling import clip_frame_times, random_clip_start
 from vidcls.data.selective import SelectiveDecoder

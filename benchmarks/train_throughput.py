@@ -40,10 +40,10 @@ from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader
 
 from data_pipeline import machine  # benchmarks/ is the script's folder, so on sys.path
-from vidcls.classifier import VideoClassifier
+from vidcls.training.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
-from vidcls.data.prepare import prepare_dataset
-from vidcls.data.synthetic import CLASSES, SynthConfig, synthesize_dataset
+from vidcls.datatools.prepare import prepare_dataset
+from vidcls.datatools.synthetic import CLASSES, SynthConfig, synthesize_dataset
 from vidcls.models import get_preset
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "train_throughput"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidcls.data.synthetic import SynthConfig, synthesize_dataset, write_video
+from vidcls.datatools.synthetic import SynthConfig, synthesize_dataset, write_video
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 # Four motions are enough to show learning and keep the suite fast on 2 cores.

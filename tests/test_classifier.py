@@ -2,7 +2,7 @@ import lightning as L
 import pytest
 import torch
 
-from vidcls.classifier import VideoClassifier
+from vidcls.training.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
 
 

@@ -8,7 +8,7 @@ import lightning as L
 import pytest
 
 from vidcls.cli import main
-from vidcls.data.synthetic import CLASSES
+from vidcls.datatools.synthetic import CLASSES
 from tests.conftest import FEW_CLASSES
 
 TINY = ["--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false", "--trainer.limit_train_batches", "2",

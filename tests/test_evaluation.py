@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from vidcls.evaluation import most_confused_classes, plot_curves, video_metrics, write_report
+from vidcls.evaluation.metrics import most_confused_classes, plot_curves, video_metrics, write_report
 from vidcls.errors import VidclsError
 
 

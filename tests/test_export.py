@@ -9,11 +9,11 @@ import torch
 
 from tests.conftest import FEW_CLASSES
 from tests.test_prediction import checkpoint  # noqa: F401 (the fixture: a checkpoint from `vidcls fit`)
-import vidcls.export
+import vidcls.inference.export
 from vidcls.cli import main
 from vidcls.errors import VidclsError
-from vidcls.export import export_checkpoint
-from vidcls.prediction import load_checkpoint
+from vidcls.inference.export import export_checkpoint
+from vidcls.inference.predictor import load_checkpoint
 
 
 def load_exported(path, format):
@@ -51,13 +51,13 @@ def test_export_loads_back_and_matches_pytorch_at_any_batch_size(checkpoint, tmp
 
 
 def test_parity_failure_is_an_error(checkpoint, tmp_path, monkeypatch):
-    export_torchscript = vidcls.export._export_torchscript
+    export_torchscript = vidcls.inference.export._export_torchscript
 
     def drifting(*args):
         run = export_torchscript(*args)
         return lambda clips: run(clips) + 0.01
 
-    monkeypatch.setattr(vidcls.export, "_export_torchscript", drifting)
+    monkeypatch.setattr(vidcls.inference.export, "_export_torchscript", drifting)
     with pytest.raises(VidclsError, match=r"parity check failed: max abs logit difference 0.01 > tolerance 0.001"):
         export_checkpoint(checkpoint, "torchscript", tmp_path / "model.pt")
 

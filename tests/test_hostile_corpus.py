@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from vidcls.data.decoding import VideoReader, check_bounds
+from vidcls.data.decoding import VideoReader
+from vidcls.data.info import check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts
-from vidcls.data.synthetic import SynthConfig, synthesize_dataset
+from vidcls.datatools.synthetic import SynthConfig, synthesize_dataset
 from vidcls.errors import VideoReadError
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tests.test_cli import TINY
-from vidcls.classifier import VideoClassifier
+from vidcls.training.classifier import VideoClassifier
 from vidcls.cli import main
 from vidcls.errors import VidclsError
 

@@ -9,11 +9,11 @@ import pytest
 from tests.conftest import FEW_CLASSES
 from tests.test_cli import TINY
 from vidcls.cli import main
-from vidcls.data.decoding import VideoInfo
-from vidcls.data.synthetic import SynthConfig, render_video, write_video
+from vidcls.data.info import VideoInfo
+from vidcls.datatools.synthetic import SynthConfig, render_video, write_video
 from vidcls.errors import VidclsError
 from vidcls.data.sampling import window_starts
-from vidcls.prediction import ClipSettings, Predictor, Window, load_checkpoint, merge_windows
+from vidcls.inference.predictor import ClipSettings, Predictor, Window, load_checkpoint, merge_windows
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import torch
 from torch.utils.data import DataLoader
 from torchvision.models import video
 
-from vidcls.classifier import VideoClassifier
+from vidcls.training.classifier import VideoClassifier
 from vidcls.cli import run_lightning
 from vidcls.errors import VidclsError
 from vidcls.models import build_model, model_entry
-from vidcls.pretrained import freeze_all_but_head, load_pretrained, published_weights, read_weights
+from vidcls.models.pretrained import freeze_all_but_head, load_pretrained, published_weights, read_weights
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)

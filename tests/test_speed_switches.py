@@ -8,7 +8,7 @@ import lightning as L
 import pytest
 import torch
 
-from vidcls.classifier import VideoClassifier
+from vidcls.training.classifier import VideoClassifier
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "train_throughput.py"
 SMALL_NET = {"widths": (4, 8)}  # simple3d at two blocks: compiles in seconds

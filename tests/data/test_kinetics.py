@@ -18,8 +18,8 @@ from torchcodec.decoders import VideoDecoder
 
 from vidcls.cli.data import main as data_main
 from vidcls.data.decoding import VideoReader
-from vidcls.data.download import DownloadConfig, download_clips
-from vidcls.data.kinetics import label_folder, plan_kinetics, read_kinetics_csv, write_classes
+from vidcls.datatools.download import DownloadConfig, download_clips
+from vidcls.datatools.kinetics import label_folder, plan_kinetics, read_kinetics_csv, write_classes
 from vidcls.data.sources import read_classes_file, read_list_file, resolve_labels
 from vidcls.errors import DatasetError, VidclsError
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vidcls.data.decoding import VideoInfo
+from vidcls.data.info import VideoInfo
 from vidcls.data.sampling import clip_frame_times, random_clip_start, uniform_clip_starts
 
 TEN_SECONDS = VideoInfo(begin=0.5, end=10.5, fps=30.0, num_frames=300, width=340, height=256)

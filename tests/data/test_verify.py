@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import counter_video
 from vidcls.cli.data import main as data_main
-from vidcls.data import verify
+from vidcls.datatools import verify
 from vidcls.data.sources import LabelledVideo, is_manifest, read_list_file
 from vidcls.errors import DatasetError
 

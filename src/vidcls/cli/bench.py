@@ -27,7 +27,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _data(args: argparse.Namespace, fit_args: list[str]) -> int:
-    from vidcls.benchmark import bench_data
+    from vidcls.training.loader_bench import bench_data
 
     cli_args = [*fit_args, "--data.root", args.root, "--data.num_workers", str(args.workers)]
     result = bench_data(cli_args, split=args.split, clips=args.clips)

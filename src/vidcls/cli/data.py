@@ -7,9 +7,8 @@ import json
 from collections.abc import Sequence
 from contextlib import nullcontext
 
-from vidcls.data.prepare import PrepareConfig, format_size, prepare_dataset
-from vidcls.data.synthetic import CLASSES, SynthConfig, synthesize_dataset
-from vidcls.data.verify import (
+from vidcls.datatools.prepare import PrepareConfig, format_size, prepare_dataset
+from vidcls.datatools.verify import (
     DEFAULT_JOBS,
     DEFAULT_TIMEOUT,
     ProbeOptions,
@@ -19,7 +18,7 @@ from vidcls.data.verify import (
     summary,
     write_manifest,
 )
-from vidcls.progress import progress_bar
+from vidcls.cli.progress import progress_bar
 
 
 def main(argv: Sequence[str]) -> int:
@@ -45,6 +44,8 @@ def _add_synth(tools: argparse._SubParsersAction) -> None:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    from vidcls.datatools.synthetic import CLASSES, SynthConfig, synthesize_dataset  # torch's encoder: only to write
+
     counts = {"train": args.train, "val": args.val, "test": args.test}
     with progress_bar("Synthesizing videos") as update:
         written = synthesize_dataset(args.out, counts, SynthConfig(seed=args.seed), args.workers, update)
@@ -74,7 +75,7 @@ def _add_kinetics(tools: argparse._SubParsersAction) -> None:
 
 
 def _kinetics(args: argparse.Namespace) -> int:
-    from vidcls.data.kinetics import REPORT_NAME, format_summary, ingest, plan_kinetics
+    from vidcls.datatools.kinetics import REPORT_NAME, format_summary, ingest, plan_kinetics
 
     plan = plan_kinetics(args.csv, args.out)
     if args.dry_run:
@@ -84,8 +85,8 @@ def _kinetics(args: argparse.Namespace) -> int:
     if args.from_dir:
         counts = ingest(plan, args.from_dir)
     else:
-        # imported here: yt-dlp and torch are slow to import and only downloads need them
-        from vidcls.data.download import DEFAULT_FORMAT, YOUTUBE_URL, DownloadConfig, download_clips
+        # imported here: yt-dlp is slow to import and only downloads need it
+        from vidcls.datatools.download import DEFAULT_FORMAT, YOUTUBE_URL, DownloadConfig, download_clips
 
         config = DownloadConfig(
             url_template=args.url_template or YOUTUBE_URL,

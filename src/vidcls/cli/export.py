@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from vidcls.export import FORMATS, PARITY_BATCHES, export_checkpoint
+from vidcls.inference.export import FORMATS, PARITY_BATCHES, export_checkpoint
 
 
 def main(argv: Sequence[str]) -> int:

@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
-from vidcls.data.decoding import DEFAULT_MAX_PIXELS
+from vidcls.data.info import DEFAULT_MAX_PIXELS
 from vidcls.errors import VideoReadError
-from vidcls.prediction import Predictor, Ranked, Timeline, video_files
+from vidcls.inference.predictor import Predictor, Ranked, Timeline, video_files
 
 Entry = dict  # {"path": ..., then "predictions", or "windows" and "segments", or "error"}
 

@@ -1,0 +1,1 @@
+"""The training read path: sources, decoding, sampling, transforms, dataset and datamodule."""

@@ -11,7 +11,9 @@ import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
+from torchdata.stateful_dataloader import StatefulDataLoader
 
+from vidcls.clip import ClipSpec, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, SeekMode
 from vidcls.data.sources import (
@@ -23,8 +25,8 @@ from vidcls.data.sources import (
     resolve_labels,
     scan_class_folders,
 )
+from vidcls.data.transforms import eval_transform, test_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
-from vidcls.data.transforms import KINETICS_MEAN, KINETICS_STD, EvalPreset, MultiViewPreset, TrainPreset
 
 
 class VideoDataModule(L.LightningDataModule):
@@ -37,14 +39,11 @@ class VideoDataModule(L.LightningDataModule):
         classes: class names in index order, or a file with one per line. Default: the sorted
             labels of the train split. A checkpoint's classes are passed here at test time.
         batch_size, num_workers: DataLoader settings, per device.
-        clip_duration, num_frames: each clip spans ``clip_duration`` seconds and keeps
-            ``num_frames`` evenly spaced frames (tutorial: 2 s, 8 frames).
-        crop_size, min_scale, max_scale, hflip_prob: training augmentation (short side scaled to
-            a random size in [min_scale, max_scale], random crop, flip).
-        eval_resize: short side before the evaluation centre crop of ``crop_size``.
-        test_clips, test_crops: multi-view testing: ``test_clips`` uniformly spaced clips times
-            ``test_crops`` crops along the long side per video, softmax averaged (the published
-            Kinetics protocol is 10 × 3; the default 1 × 1 is the fast single centre view).
+        num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
+            std, test_clips, test_crops: the clip (:class:`~vidcls.clip.ClipSpec` says what each
+            means). Each one left unset comes from the model being trained or tested (its
+            checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
+            The resolved clip is :attr:`clip`.
         clips_per_video: training clips read from each video per visit, in one decoding pass
             (repeated augmentation): a batch then holds ``batch_size * clips_per_video`` clips.
             Decoding is shared, so clips per second rise; the clips of a batch are less
@@ -57,6 +56,10 @@ class VideoDataModule(L.LightningDataModule):
         seek_mode: torchcodec's seek mode ("approximate" opens instantly; "exact" scans the file).
         decode_timeout: seconds after which a clip's decoding is abandoned and the video replaced
             like an unreadable one (None: wait forever).
+
+    The training loader is torchdata's ``StatefulDataLoader``: Lightning saves its position (the
+    shuffle and the batches already drawn) in every checkpoint, so a run resumed mid-epoch draws
+    the rest of that epoch exactly as the interrupted run would have.
     """
 
     def __init__(
@@ -68,17 +71,17 @@ class VideoDataModule(L.LightningDataModule):
         classes: list[str] | str | None = None,
         batch_size: int = 8,
         num_workers: int = 4,
-        clip_duration: float = 2.0,
-        num_frames: int = 8,
-        crop_size: int = 224,
-        min_scale: int = 256,
-        max_scale: int = 320,
-        eval_resize: int = 256,
-        test_clips: int = 1,
-        test_crops: int = 1,
-        hflip_prob: float = 0.5,
-        mean: Sequence[float] = KINETICS_MEAN,
-        std: Sequence[float] = KINETICS_STD,
+        num_frames: int | None = None,
+        clip_duration: float | None = None,
+        crop_size: int | None = None,
+        min_scale: int | None = None,
+        max_scale: int | None = None,
+        hflip_prob: float | None = None,
+        eval_resize: int | None = None,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        test_clips: int | None = None,
+        test_crops: int | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = "pyav",
         decode_device: str = "cpu",
@@ -94,6 +97,13 @@ class VideoDataModule(L.LightningDataModule):
         self.lists = {"train": train_list, "val": val_list, "test": test_list}
         self._given_classes = classes
         self.datasets: dict[str, VideoClipDataset] = {}
+        # the clip of the model this data feeds: set from the trainer's module at setup, or by hand
+        self.model_clip: ClipSpec | None = None
+
+    @property
+    def clip(self) -> ClipSpec:
+        """The clip contract: every clip value given here, over the model's clip, over ClipSpec's defaults."""
+        return resolve_clip(self.model_clip, {name: self.hparams[name] for name in ClipSpec.field_names()})
 
     @cached_property
     def classes(self) -> list[str]:
@@ -135,10 +145,13 @@ class VideoDataModule(L.LightningDataModule):
 
     def setup(self, stage: str) -> None:
         """Check every split the stage needs, so bad paths and labels fail before training starts."""
-        hp = self.hparams
+        module = self.trainer.lightning_module if self.trainer is not None else None
+        if module is not None and hasattr(module, "clip_preset"):
+            self.model_clip = module.clip_preset
+        hp, clip = self.hparams, self.clip
         common = dict(
-            clip_duration=hp.clip_duration,
-            num_frames=hp.num_frames,
+            clip_duration=clip.clip_duration,
+            num_frames=clip.num_frames,
             decoder=hp.decoder,
             seek_mode=hp.seek_mode,
             decoder_threads=hp.decoder_threads,
@@ -147,19 +160,10 @@ class VideoDataModule(L.LightningDataModule):
             bad_video_log=self.bad_video_log,
             decode_timeout=hp.decode_timeout,
         )
-        eval_transform = EvalPreset(crop_size=hp.crop_size, resize_size=hp.eval_resize, mean=hp.mean, std=hp.std)
         if stage == "fit":
-            train_transform = TrainPreset(
-                crop_size=hp.crop_size,
-                min_scale=hp.min_scale,
-                max_scale=hp.max_scale,
-                hflip_prob=hp.hflip_prob,
-                mean=hp.mean,
-                std=hp.std,
-            )
             self.datasets["train"] = VideoClipDataset(
                 self._samples("train"),
-                transform=train_transform,
+                transform=train_transform(clip),
                 sampling="random",
                 clips_per_video=hp.clips_per_video,
                 **common,
@@ -167,18 +171,15 @@ class VideoDataModule(L.LightningDataModule):
         if stage in ("fit", "validate"):
             if self.has_split("val"):
                 self.datasets["val"] = VideoClipDataset(
-                    self._samples("val"), transform=eval_transform, sampling="centre", **common
+                    self._samples("val"), transform=eval_transform(clip), sampling="centre", **common
                 )
             elif stage == "fit":
                 rank_zero_info("No val split found: training without validation.")
             else:
                 raise DatasetError(f"no data for the val split: give {self.root}/val or val_list")
         if stage == "test":
-            views = MultiViewPreset(
-                crop_size=hp.crop_size, resize_size=hp.eval_resize, num_crops=hp.test_crops, mean=hp.mean, std=hp.std
-            )
             self.datasets["test"] = VideoClipDataset(
-                self._samples(self._test_split()), transform=views, num_clips=hp.test_clips, **common
+                self._samples(self._test_split()), transform=test_transform(clip), num_clips=clip.test_clips, **common
             )
 
     def _samples(self, split: str) -> list[VideoSample]:
@@ -199,7 +200,8 @@ class VideoDataModule(L.LightningDataModule):
         workers = self.hparams.num_workers
         on_gpu = self.datasets[split].device != "cpu"
         repeated = split == "train" and self.hparams.clips_per_video > 1
-        return DataLoader(
+        loader = StatefulDataLoader if split == "train" else DataLoader
+        return loader(
             self.datasets[split],
             batch_size=self.hparams.batch_size,
             shuffle=shuffle,

@@ -7,7 +7,7 @@ DataLoader seeds per worker (and ``seed_everything`` makes reproducible).
 A video that cannot be decoded, or whose decoding takes longer than ``decode_timeout``, does
 not end the run: it is replaced by another video chosen
 from the seed and the index (so the replacement is the same on every run), and the failure is
-logged and appended to a CSV file that :class:`vidcls.callbacks.BadVideoMonitor` watches.
+logged and appended to a CSV file that :class:`vidcls.training.callbacks.BadVideoMonitor` watches.
 """
 
 from __future__ import annotations

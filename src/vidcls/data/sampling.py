@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from vidcls.data.decoding import VideoInfo
+from vidcls.data.info import VideoInfo
 
 
 def random_clip_start(info: VideoInfo, clip_duration: float, generator: torch.Generator | None = None) -> float:

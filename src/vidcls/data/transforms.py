@@ -3,7 +3,8 @@
 Spatial work (resize, crop, flip) runs on uint8 frames, before conversion to float, so it moves
 a quarter of the bytes; training crops before it resizes, so it resizes only the pixels it keeps.
 Input is a decoded clip ``T×C×H×W`` uint8; output is what the models take, ``C×T×H×W`` float,
-normalised.
+normalised. :func:`train_transform`, :func:`eval_transform` and :func:`test_transform` build each
+preset from the one clip contract (:class:`~vidcls.clip.ClipSpec`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from collections.abc import Sequence
 import torch
 from torchvision.transforms import v2
 
-# Kinetics statistics used by PyTorchVideo's model zoo (its tutorial and trainer configs).
-KINETICS_MEAN = (0.45, 0.45, 0.45)
-KINETICS_STD = (0.225, 0.225, 0.225)
+from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec
 
 
 class Normalise:
@@ -63,8 +62,6 @@ class TrainPreset:
         mean: Sequence[float] = KINETICS_MEAN,
         std: Sequence[float] = KINETICS_STD,
     ):
-        if min_scale < crop_size:
-            raise ValueError(f"min_scale {min_scale} is below crop_size {crop_size}: the crop would not fit")
         self.crop_size = crop_size
         self.min_scale = min_scale
         self.max_scale = max_scale
@@ -153,3 +150,20 @@ class MultiViewPreset:
             left = round((width - size) * (position if width >= height else 0.5))
             crops.append(v2.functional.crop(frames, top, left, size, size))
         return torch.stack([self.normalise(crop) for crop in crops])
+
+
+def train_transform(clip: ClipSpec) -> TrainPreset:
+    return TrainPreset(
+        crop_size=clip.crop_size, min_scale=clip.min_scale, max_scale=clip.max_scale, hflip_prob=clip.hflip_prob,
+        mean=clip.mean, std=clip.std,
+    )
+
+
+def eval_transform(clip: ClipSpec) -> EvalPreset:
+    return EvalPreset(crop_size=clip.crop_size, resize_size=clip.eval_resize, mean=clip.mean, std=clip.std)
+
+
+def test_transform(clip: ClipSpec) -> MultiViewPreset:
+    return MultiViewPreset(
+        crop_size=clip.crop_size, resize_size=clip.eval_resize, num_crops=clip.test_crops, mean=clip.mean, std=clip.std
+    )

@@ -1,12 +1,13 @@
 """Video classification models by name: ``build_model("x3d_s", num_classes=10)``.
 
-``registry`` holds the names; importing the model modules registers PyTorchVideo's and
-torchvision's Kinetics-400 models and a small CPU model. ``vidcls models`` lists them.
+``registry`` holds the names, ``catalog`` the built-in ones (PyTorchVideo's and torchvision's
+Kinetics-400 models and a small CPU model) with their clip presets; neither imports torch, so
+``vidcls models`` is instant. ``pretrained`` loads published or earlier weights into a network.
 """
 
-from vidcls.models import pytorchvideo_models, simple3d, torchvision_models  # noqa: F401  (they register)
+from vidcls.models import catalog  # noqa: F401  (registers the built-in models)
 from vidcls.models.registry import (
-    InputPreset,
+    ModelCard,
     build_model,
     describe_model,
     get_preset,
@@ -16,7 +17,7 @@ from vidcls.models.registry import (
 )
 
 __all__ = [
-    "InputPreset",
+    "ModelCard",
     "build_model",
     "describe_model",
     "get_preset",

@@ -5,8 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vidcls.models.registry import register_model
-
 
 class Simple3DCNN(nn.Module):
     """A plain stack of 3D conv blocks, small enough to train on a laptop CPU in minutes.
@@ -35,6 +33,5 @@ class Simple3DCNN(nn.Module):
         return self.head(self.features(clips))
 
 
-@register_model("simple3d", "Plain 4-block 3D CNN, 0.3 M parameters: CPU demos and tests", head="head.3")
 def simple3d(num_classes: int, **options) -> nn.Module:
     return Simple3DCNN(num_classes, **options)

@@ -17,9 +17,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from vidcls.evaluation import plot_curves
-from vidcls.data.synthetic import CLASSES, SynthConfig, synthesize_dataset
-from vidcls.progress import progress_bar
+from vidcls.cli.progress import progress_bar
+from vidcls.datatools.synthetic import CLASSES, SynthConfig, synthesize_dataset
+from vidcls.evaluation.plots import plot_curves
+from vidcls.training.config import run_lightning
 
 DEMO_CONFIG = files("vidcls") / "configs" / "demo.yaml"
 
@@ -39,8 +40,6 @@ def main(argv: Sequence[str]) -> int:
 
 def run_demo(out: Path, videos_per_class: dict[str, int], epochs: int | None = None, seed: int = 0) -> dict:
     """Synthesize, train, test; return the report (also written to ``out/report.json``)."""
-    from vidcls.cli import run_lightning  # the CLI module imports this one for `vidcls demo`
-
     started = time.perf_counter()
     data = out / "data"
     with progress_bar("Synthesizing videos") as update:

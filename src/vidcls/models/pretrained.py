@@ -13,8 +13,7 @@ for the wrong architecture never load silently.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -22,7 +21,8 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from vidcls.errors import VidclsError
-from vidcls.models import list_models, model_entry
+from vidcls.io import load_file, load_safely
+from vidcls.models.registry import list_models, model_entry
 
 StateDict = dict[str, torch.Tensor]
 
@@ -32,11 +32,6 @@ def published_weights() -> dict[str, str]:
     return {name: url for name in list_models() if (url := model_entry(name).weights_url)}
 
 
-def load_file(path: str | Path) -> object:
-    """``torch.load`` for a file from anywhere: tensors and plain data only; code is never unpickled."""
-    return _load_safely(lambda: torch.load(path, map_location="cpu", weights_only=True), str(path))
-
-
 def read_weights(source: str) -> StateDict:
     """The state dict in a local file, or in the published weights named ``source`` (downloaded once)."""
     path, urls = Path(source).expanduser(), published_weights()
@@ -44,22 +39,12 @@ def read_weights(source: str) -> StateDict:
         checkpoint = load_file(path)
     elif source in urls:
         url = urls[source]
-        checkpoint = _load_safely(
+        checkpoint = load_safely(
             lambda: torch.hub.load_state_dict_from_url(url, map_location="cpu", check_hash=True, weights_only=True), url
         )
     else:
         raise VidclsError(f"pretrained {source!r}: no such file, nor published weights; known names: {', '.join(urls)}")
     return _state_dict(checkpoint, source)
-
-
-def _load_safely(load: Callable[[], object], where: str) -> object:
-    try:
-        return load()
-    except pickle.UnpicklingError as error:  # its message suggests weights_only=False: never here
-        raise VidclsError(f"{where}: not a checkpoint, or one holding objects other than weights; refused (never unpickled)") from error
-    except Exception as error:  # a bad zip (RuntimeError), an empty file (EOFError), no network (URLError)...
-        reason = str(error).strip().split("\n")[0] or type(error).__name__
-        raise VidclsError(f"{where}: not a checkpoint, or unreadable ({reason})") from error
 
 
 def _state_dict(checkpoint: object, source: str) -> StateDict:

@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from vidcls.errors import VidclsError
-from vidcls.prediction import ClipSettings, load_checkpoint
+from vidcls.clip import ClipSpec
+from vidcls.training.checkpoints import load_checkpoint
 
 Format = Literal["onnx", "torchscript"]
 FORMATS: tuple[Format, ...] = ("onnx", "torchscript")
@@ -48,27 +49,27 @@ def export_checkpoint(
         raise VidclsError(f"unknown export format {format!r}; choose from {', '.join(FORMATS)}")
     if format == "onnx":
         _require_onnx()
-    model, settings = load_checkpoint(checkpoint)
+    model, clip = load_checkpoint(checkpoint)
     network = model.network.eval()
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(0)
-    example = torch.randn(EXPORT_BATCH, *settings.input_shape, generator=generator)
+    example = torch.randn(EXPORT_BATCH, *clip.input_shape, generator=generator)
     exporter = _export_onnx if format == "onnx" else _export_torchscript
     exported = exporter(network, example, output)
     max_abs_diff = 0.0
     for batch in PARITY_BATCHES:
-        clips = torch.randn(batch, *settings.input_shape, generator=generator)
+        clips = torch.randn(batch, *clip.input_shape, generator=generator)
         with torch.inference_mode():
             expected = network(clips)
         max_abs_diff = max(max_abs_diff, float((exported(clips) - expected).abs().max()))
     sidecar = output.with_name(output.name + ".json")
-    sidecar.write_text(json.dumps(_describe(format, model.hparams.model, model.classes, settings), indent=2) + "\n")
+    sidecar.write_text(json.dumps(_describe(format, model.hparams.model, model.classes, clip), indent=2) + "\n")
     if not max_abs_diff <= tolerance:  # also catches NaN
         raise VidclsError(
             f"{output}: parity check failed: max abs logit difference {max_abs_diff:.3g} > tolerance {tolerance:g}"
         )
-    return ExportResult(output, sidecar, settings.input_shape, max_abs_diff)
+    return ExportResult(output, sidecar, clip.input_shape, max_abs_diff)
 
 
 def _require_onnx() -> None:
@@ -116,9 +117,9 @@ def _export_torchscript(network: nn.Module, example: torch.Tensor, output: Path)
     return run
 
 
-def _describe(format: Format, model_name: str, classes: list[str], settings: ClipSettings) -> dict:
+def _describe(format: Format, model_name: str, classes: list[str], clip: ClipSpec) -> dict:
     """What a deployment needs to feed the exported network and read its output."""
-    channels, frames, height, width = settings.input_shape
+    channels, frames, height, width = clip.input_shape
     return {
         "format": format,
         "model": model_name,
@@ -126,14 +127,6 @@ def _describe(format: Format, model_name: str, classes: list[str], settings: Cli
         "input": {"name": "video", "shape": ["batch", channels, frames, height, width], "dtype": "float32",
                   "layout": "batch, RGB channel, time, height, width"},
         "output": {"name": "logits", "shape": ["batch", len(classes)]},
-        "preprocessing": {
-            "clip_duration": settings.clip_duration,
-            "num_frames": settings.num_frames,
-            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included",
-            "resize_short_side": settings.eval_resize,
-            "center_crop": settings.crop_size,
-            "scale": "uint8 / 255",
-            "mean": list(settings.mean),
-            "std": list(settings.std),
-        },
+        "preprocessing": clip.eval_preprocessing(),
+        "clip": clip.to_dict(),
     }

@@ -10,17 +10,15 @@ from __future__ import annotations
 import gc
 import os
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from torch.utils.data import DataLoader
 
-from vidcls.cli import run_lightning
+from vidcls.training.config import run_lightning
 
-DATA_SETTINGS = ("batch_size", "num_workers", "clip_duration", "num_frames", "crop_size", "min_scale", "max_scale",
-                 "decoder", "decode_device", "decoder_threads", "clips_per_video")
+LOADER_SETTINGS = ("batch_size", "num_workers", "decoder", "decode_device", "decoder_threads", "clips_per_video")
 
 
 @dataclass
@@ -78,12 +76,12 @@ def time_loader(loader: DataLoader, clips: int) -> LoaderTiming:
 
 def bench_data(cli_args: Sequence[str], split: str = "train", clips: int = 200) -> dict:
     """Build the datamodule from LightningCLI arguments as ``fit`` does and time the ``split`` loader."""
-    with warnings.catch_warnings():  # it warns that sys.argv holds other arguments: ours, parsed already
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-        datamodule = run_lightning(cli_args, run=False).datamodule
+    cli = run_lightning(cli_args, run=False)
+    datamodule = cli.datamodule
+    datamodule.model_clip = cli.model.clip_preset  # as the trainer would hand it over in fit
     datamodule.setup("fit" if split == "train" else "validate")
     loader = datamodule.train_dataloader() if split == "train" else datamodule.val_dataloader()
-    settings = {key: datamodule.hparams[key] for key in DATA_SETTINGS}
+    settings = {**{key: datamodule.hparams[key] for key in LOADER_SETTINGS}, "clip": datamodule.clip.to_dict()}
     timing = time_loader(loader, clips)
     del loader, datamodule
     gc.collect()  # end persistent workers now, not when a later fork collects the loader (and fails to)

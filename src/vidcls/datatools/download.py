@@ -32,7 +32,7 @@ import yt_dlp
 from yt_dlp.utils import DownloadError, download_range_func
 
 from vidcls.data.decoding import VideoReader
-from vidcls.data.kinetics import Clip, KineticsPlan, Report, write_classes, write_lists
+from vidcls.datatools.kinetics import Clip, KineticsPlan, Report, write_classes, write_lists
 from vidcls.errors import VidclsError
 
 YOUTUBE_URL = "https://www.youtube.com/watch?v={youtube_id}"

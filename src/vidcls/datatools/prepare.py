@@ -38,8 +38,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidcls.data.sources import LabelledVideo, is_video, read_list_file
+from vidcls.data.sources import is_video, read_list_file
 from vidcls.errors import DatasetError, VidclsError, VideoReadError
+from vidcls.io import partial_path
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def prepare_dataset(
 def encode_video(src: Path, out: Path, config: PrepareConfig = PrepareConfig()) -> None:
     """Re-encode one video to ``out`` (H.264 MP4, no audio); raises :class:`VideoReadError` naming ``src``."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.stem}.partial.mp4")  # hidden and renamed when done: never taken as finished
+    partial = partial_path(out)  # hidden and renamed when done: never taken as finished
     filters = ([f"fps={config.fps:g}"] if config.fps else []) + [_scale_filter(config.short_side)]
     command = ["ffmpeg", "-nostdin", "-v", "error", "-xerror", "-y", "-filter_threads", "1", "-threads", "1"]
     command += ["-i", str(src), "-map", "0:v:0", "-an", "-vf", ",".join(filters), "-c:v", "libx264"]

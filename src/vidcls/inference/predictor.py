@@ -1,78 +1,32 @@
 """Predict on any video: video-level top-k classes, or a timeline of sliding windows.
 
-A :class:`Predictor` holds a trained network and the clip settings of its checkpoint (clip
-duration, frames per clip, eval resize and crop, mean and std), so a video is turned into model
-input exactly as the validation clips were during training. Both kinds of prediction go through
+A :class:`Predictor` holds a trained network and the clip contract of its checkpoint
+(:class:`~vidcls.clip.ClipSpec`), so a video is turned into model input exactly as the validation
+clips were during training. Both kinds of prediction go through
 one path: clip start times → :func:`~vidcls.data.sampling.clip_frame_times` →
-:class:`~vidcls.data.decoding.VideoReader` → :class:`~vidcls.data.transforms.EvalPreset` → softmax.
+:class:`~vidcls.data.decoding.VideoReader` → :func:`~vidcls.data.transforms.eval_transform` → softmax.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
 import torch
-from lightning import LightningDataModule
 
-from vidcls.classifier import VideoClassifier
-from vidcls.data.datamodule import VideoDataModule
-from vidcls.data.decoding import DEFAULT_MAX_PIXELS, VideoReader, check_bounds
+from vidcls.clip import ClipSpec
+from vidcls.data.decoding import VideoReader
+from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
 from vidcls.data.sources import is_video
-from vidcls.data.transforms import EvalPreset
-from vidcls.errors import VidclsError, VideoReadError
-from vidcls.pretrained import load_file
+from vidcls.data.transforms import eval_transform
+from vidcls.errors import VideoReadError
+from vidcls.training.checkpoints import load_checkpoint
+from vidcls.training.classifier import VideoClassifier
 
 Ranked = list[tuple[str, float]]  # (class name, probability), most probable first
-
-_DATA_DEFAULTS = {name: p.default for name, p in inspect.signature(VideoDataModule).parameters.items()}
-
-
-@dataclass(frozen=True)
-class ClipSettings:
-    """How training made a validation clip; read from the checkpoint so prediction makes the same input."""
-
-    clip_duration: float
-    num_frames: int
-    crop_size: int
-    eval_resize: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    @classmethod
-    def from_hparams(cls, hparams: Mapping) -> ClipSettings:
-        """The datamodule hyperparameters a checkpoint saved, with VideoDataModule's defaults for any missing."""
-        values = {f.name: hparams.get(f.name, _DATA_DEFAULTS[f.name]) for f in fields(cls)}
-        return cls(**{**values, "mean": tuple(values["mean"]), "std": tuple(values["std"])})
-
-    @property
-    def input_shape(self) -> tuple[int, int, int, int]:
-        """One clip as the network takes it: ``C×T×H×W``."""
-        return (3, self.num_frames, self.crop_size, self.crop_size)
-
-    def eval_transform(self) -> EvalPreset:
-        return EvalPreset(crop_size=self.crop_size, resize_size=self.eval_resize, mean=self.mean, std=self.std)
-
-
-def load_checkpoint(path: str | Path) -> tuple[VideoClassifier, ClipSettings]:
-    """The classifier (eval mode, CPU) and clip settings of a checkpoint, read once and without unpickling code."""
-    path = Path(path)
-    if not path.is_file():
-        raise VidclsError(f"{path}: no such checkpoint")
-    checkpoint = load_file(path)
-    hparams = checkpoint.get(VideoClassifier.CHECKPOINT_HYPER_PARAMS_KEY) if isinstance(checkpoint, dict) else None
-    if not hparams or not hparams.get("classes") or "state_dict" not in checkpoint:
-        raise VidclsError(f"{path}: not a vidcls checkpoint (no classes or no weights)")
-    # as Lightning's load_from_checkpoint does: keep the constructor's arguments, drop LightningCLI's extras
-    accepted = inspect.signature(VideoClassifier).parameters
-    model = VideoClassifier(**{key: value for key, value in hparams.items() if key in accepted})
-    model.load_state_dict(checkpoint["state_dict"])
-    datamodule_hparams = checkpoint.get(LightningDataModule.CHECKPOINT_HYPER_PARAMS_KEY) or {}
-    return model.eval(), ClipSettings.from_hparams(datamodule_hparams)
 
 
 def video_files(path: str | Path) -> list[Path]:
@@ -120,7 +74,7 @@ class Timeline:
 
 
 class Predictor:
-    """A trained network with its checkpoint's clip settings: video file → class probabilities.
+    """A trained network with its checkpoint's clip contract: video file → class probabilities.
 
     A video-level prediction averages the softmax of ``num_clips`` clips at uniform positions
     (the centres of equal parts of the video, as in multi-view testing), so a video whose action
@@ -132,7 +86,7 @@ class Predictor:
     def __init__(
         self,
         model: VideoClassifier,
-        settings: ClipSettings,
+        clip: ClipSpec,
         *,
         num_clips: int = 3,
         batch_size: int = 8,
@@ -143,8 +97,8 @@ class Predictor:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device).eval()
         self.classes = model.classes
-        self.settings = settings
-        self.transform = settings.eval_transform()
+        self.clip = clip
+        self.transform = eval_transform(clip)
         self.num_clips = num_clips
         self.batch_size = batch_size
         self.max_pixels = max_pixels
@@ -153,14 +107,14 @@ class Predictor:
     @classmethod
     def from_checkpoint(cls, path: str | Path, **options) -> Predictor:
         """The usual entry point: ``Predictor.from_checkpoint("best.ckpt").predict("video.mp4")``."""
-        model, settings = load_checkpoint(path)
-        return cls(model, settings, **options)
+        model, clip = load_checkpoint(path)
+        return cls(model, clip, **options)
 
     def predict(self, path: str | Path, top_k: int = 5) -> Ranked:
         """The ``top_k`` most probable classes of a whole video, with their probabilities."""
         with self._open(path) as reader:
-            starts = uniform_clip_starts(reader.info, self.settings.clip_duration, self.num_clips)
-            return self._ranked(self._probabilities(reader, starts, self.settings.clip_duration).mean(0), top_k)
+            starts = uniform_clip_starts(reader.info, self.clip.clip_duration, self.num_clips)
+            return self._ranked(self._probabilities(reader, starts, self.clip.clip_duration).mean(0), top_k)
 
     def timeline(
         self, path: str | Path, *, window: float | None = None, stride: float | None = None, top_k: int = 1
@@ -170,7 +124,7 @@ class Predictor:
         ``window`` defaults to the training clip duration (a longer window spreads the same number of
         frames thinner, so motion looks faster than in training); ``stride`` defaults to half a window.
         """
-        window = window or self.settings.clip_duration
+        window = window or self.clip.clip_duration
         with self._open(path) as reader:
             info = reader.info
             starts = window_starts(info, window, stride or window / 2)
@@ -196,7 +150,7 @@ class Predictor:
         for first in range(0, len(starts), self.batch_size):
             clips = []
             for start in starts[first : first + self.batch_size]:
-                times = clip_frame_times(start, duration, self.settings.num_frames, reader.info.fps)
+                times = clip_frame_times(start, duration, self.clip.num_frames, reader.info.fps)
                 clips.append(self.transform(reader.frames_at(times)))
             with torch.inference_mode():
                 logits = self.model(torch.stack(clips).to(self.device))

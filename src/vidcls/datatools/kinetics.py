@@ -12,7 +12,7 @@ and the exact labels are kept beside them:
 - ``DIR/download_report.csv``: the last status of every clip (see :class:`Report`).
 
 Train with ``vidcls fit ... --data.train_list DIR/train.csv --data.val_list DIR/val.csv
---data.classes DIR/classes.txt``. Downloading is in :mod:`vidcls.data.download`.
+--data.classes DIR/classes.txt``. Downloading is in :mod:`vidcls.datatools.download`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import csv
 import hashlib
 import io
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from vidcls.data.sources import SPLITS
 from vidcls.errors import DatasetError
+from vidcls.io import write_text_atomic
 
 REQUIRED_COLUMNS = ("youtube_id", "time_start", "time_end", "split")
 REPORT_NAME = "download_report.csv"
@@ -201,8 +201,8 @@ def write_classes(plan: KineticsPlan) -> None:
     if not plan.folders:
         return
     labels = sorted(plan.folders)
-    _write_text(plan.out / "classes.txt", "".join(f"{label}\n" for label in labels))
-    _write_text(plan.out / "classes.csv", _csv_text(("folder", "label"), [(plan.folders[lb], lb) for lb in labels]))
+    write_text_atomic(plan.out / "classes.txt", "".join(f"{label}\n" for label in labels))
+    write_text_atomic(plan.out / "classes.csv", _csv_text(("folder", "label"), [(plan.folders[lb], lb) for lb in labels]))
 
 
 def write_lists(plan: KineticsPlan) -> None:
@@ -214,7 +214,7 @@ def write_lists(plan: KineticsPlan) -> None:
             if plan.is_finished(clip):
                 split_rows.append((plan.path(clip).relative_to(plan.out).as_posix(), clip.label))
     for split, split_rows in rows.items():
-        _write_text(plan.out / f"{split}.csv", _csv_text(("path", "label"), split_rows))
+        write_text_atomic(plan.out / f"{split}.csv", _csv_text(("path", "label"), split_rows))
 
 
 class Report:
@@ -263,7 +263,7 @@ class Report:
                 row = _row(clip, "downloaded" if self.plan.is_finished(clip) else "pending")
                 self.rows[_row_key(row)] = row
         rows = [[row.get(name, "") for name in REPORT_FIELDS] for row in self.rows.values()]
-        _write_text(self.path, _csv_text(REPORT_FIELDS, rows))
+        write_text_atomic(self.path, _csv_text(REPORT_FIELDS, rows))
 
 
 def _row(clip: Clip, status: str = "", error: str = "") -> dict[str, str]:
@@ -314,10 +314,3 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     writer.writerows(rows)
     return buffer.getvalue()
 
-
-def _write_text(path: Path, text: str) -> None:
-    """Write beside and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)

@@ -24,10 +24,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vidcls.data.decoding import DEFAULT_MAX_PIXELS, VideoReader, check_bounds
+from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sources import SPLITS, LabelledVideo, is_video, read_list_file, scan_class_folders
 from vidcls.errors import DatasetError
+from vidcls.io import atomic_writer
+
+if TYPE_CHECKING:
+    from vidcls.data.decoding import VideoReader
 
 MANIFEST_FIELDS = ("path", "label", "frames", "fps", "duration", "width", "height", "ok", "error")
 DEFAULT_TIMEOUT = 60.0  # seconds per file; a good clip takes tens of milliseconds
@@ -64,6 +69,8 @@ class ProbeOptions:
 
 def probe_video(path: Path, label: str = "", options: ProbeOptions = ProbeOptions()) -> Probe:
     """Open ``path``, check its bounds and decode its first and last frames (all with ``full``); never raises for a bad file."""
+    from vidcls.data.decoding import VideoReader  # torch and FFmpeg: imported once a file is probed, not for --help
+
     info = None
     try:
         with VideoReader(path) as reader:
@@ -159,8 +166,7 @@ def write_manifest(probes: Sequence[Probe], manifest: str | Path) -> Path:
     manifest = Path(manifest)
     manifest.parent.mkdir(parents=True, exist_ok=True)
     base = Path(os.path.abspath(manifest.parent))
-    partial = manifest.with_name(f".{manifest.name}.partial")
-    with partial.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_writer(manifest, newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(MANIFEST_FIELDS)
         for p in probes:
@@ -169,7 +175,6 @@ def write_manifest(probes: Sequence[Probe], manifest: str | Path) -> Path:
             numbers = (p.frames, _number(p.fps), _number(p.duration), p.width, p.height)
             ok = "true" if p.ok else "false"
             writer.writerow((shown.as_posix(), p.label, *("" if n is None else n for n in numbers), ok, p.error))
-    os.replace(partial, manifest)
     return manifest
 
 

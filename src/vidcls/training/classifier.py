@@ -1,7 +1,8 @@
 """VideoClassifier: the science of training (model, loss, metrics, optimiser, schedule).
 
-The class names are hyperparameters, so every checkpoint carries its label mapping and test or
-prediction from it uses the same indices it was trained with.
+The class names and the clip contract are hyperparameters, so every checkpoint carries its label
+mapping and the clips it was trained on, and test or prediction from it uses the same. It writes
+no files: the test report is :class:`vidcls.training.callbacks.TestReport`'s.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import torch
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from vidcls.evaluation import confusion_figure, print_report, video_metrics, write_report
+from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError
-from vidcls.models import build_model
-from vidcls.pretrained import freeze_all_but_head, load_pretrained
+from vidcls.evaluation.metrics import video_metrics
+from vidcls.models import build_model, get_preset
+from vidcls.models.pretrained import freeze_all_but_head, load_pretrained
 
 
 log = logging.getLogger(__name__)
@@ -30,10 +32,12 @@ class VideoClassifier(L.LightningModule):
     Args:
         model: registry name (``vidcls.models.list_models()``).
         classes: class names in index order; taken from the datamodule when not given.
+        clip: the clip contract (``ClipSpec`` fields) the network was trained on. vidcls sets it
+            from the datamodule and a checkpoint brings it back; give clip settings as ``--data.*``.
         model_options: keyword arguments for the model builder.
         pretrained: initial weights: a checkpoint file (ours, PyTorchVideo's or a plain state dict)
             or a model name for its published Kinetics-400 weights; a head for another class
-            count is re-initialised (``vidcls.pretrained``).
+            count is re-initialised (``vidcls.models.pretrained``).
         freeze_backbone: train only the head (the final classifier layer).
         optimizer: "sgd" (momentum, Nesterov) or "adamw".
         lr, momentum, weight_decay: optimiser settings; ``lr`` is the peak after warmup.
@@ -54,6 +58,7 @@ class VideoClassifier(L.LightningModule):
         self,
         model: str = "slow_r50",
         classes: list[str] | None = None,
+        clip: dict[str, Any] | None = None,
         model_options: dict[str, Any] | None = None,
         pretrained: str | None = None,
         freeze_backbone: bool = False,
@@ -79,6 +84,13 @@ class VideoClassifier(L.LightningModule):
     def classes(self) -> list[str]:
         return list(self.hparams.classes or [])
 
+    @property
+    def clip_preset(self) -> ClipSpec | None:
+        """The clip this network wants: the one it was trained on (its checkpoint's), else its model's preset."""
+        if self.hparams.clip:
+            return ClipSpec.from_dict(self.hparams.clip)
+        return get_preset(self.hparams.model)
+
     def _build(self, classes: list[str]) -> None:
         self.hparams.classes = list(classes)  # saved in every checkpoint
         num_classes = len(classes)
@@ -88,7 +100,7 @@ class VideoClassifier(L.LightningModule):
         if self.hparams.freeze_backbone:
             freeze_all_but_head(self.network, self.hparams.model)
         top_k = min(5, num_classes)
-        for stage in ("train", "val", "test"):
+        for stage in ("train", "val"):
             setattr(self, f"{stage}_top1", MulticlassAccuracy(num_classes, top_k=1, average="micro"))
             setattr(self, f"{stage}_top5", MulticlassAccuracy(num_classes, top_k=top_k, average="micro"))
 
@@ -98,8 +110,10 @@ class VideoClassifier(L.LightningModule):
         Lightning calls this before fit/test, before it moves the model to its device and wraps it
         for DDP, which must see the parameters in their final layout.
         """
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        if isinstance(getattr(datamodule, "clip", None), ClipSpec):
+            self.hparams.clip = datamodule.clip.to_dict()  # the contract every checkpoint of this run stores
         if self.network is None:
-            datamodule = getattr(self.trainer, "datamodule", None)
             if datamodule is None or not getattr(datamodule, "classes", None):
                 raise ValueError("VideoClassifier needs classes: pass classes=... or train with a VideoDataModule")
             self._build(datamodule.classes)
@@ -151,20 +165,17 @@ class VideoClassifier(L.LightningModule):
         self._test_results: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
     def test_step(self, batch: dict, batch_idx: int) -> None:
-        """Video-level: the softmax of every view (clips × crops) of a video, averaged."""
+        """Video-level: the softmax of every view (clips × crops) of a video, averaged; scored at the epoch's end."""
         videos, labels = batch["video"], batch["label"]  # videos: B×V×C×T×H×W
         probs = self(videos.flatten(0, 1)).float().softmax(-1).unflatten(0, videos.shape[:2]).mean(1)
-        self.test_top1(probs, labels)
-        self.test_top5(probs, labels)
-        size = labels.shape[0]
-        loss = nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels)
-        self.log("test/loss", loss, on_epoch=True, batch_size=size, sync_dist=True)
-        self.log("test/top1", self.test_top1, on_epoch=True, batch_size=size)
-        self.log("test/top5", self.test_top5, on_epoch=True, batch_size=size)
         self._test_results.append((batch["index"], probs.detach(), labels))
 
     def on_test_epoch_end(self) -> None:
-        """Gather every video once (DDP pads shards with repeats), then report per class."""
+        """Score every video once: DDP pads its shards with repeats, so gather, keep each index's first row, then log.
+
+        ``test/top1`` and the rest are therefore the figures of ``report.json`` and the printed
+        table, on every rank alike.
+        """
         index, probs, labels = (torch.cat(parts) for parts in zip(*self._test_results))
         if self.trainer.world_size > 1:
             index, probs, labels = (self.all_gather(t).flatten(0, 1) for t in (index, probs, labels))
@@ -172,16 +183,12 @@ class VideoClassifier(L.LightningModule):
         for row, video in enumerate(index.tolist()):
             first_row.setdefault(video, row)
         keep = torch.tensor(sorted(first_row.values()), device=index.device)
-        self.test_metrics = video_metrics(probs[keep].cpu(), labels[keep].cpu(), self.classes)
-        self.log("test/mean_class_accuracy", self.test_metrics["mean_class_accuracy"], rank_zero_only=True)
-        log_dir = self.trainer.log_dir  # a collective under DDP: every rank must ask
-        if self.trainer.is_global_zero and log_dir:
-            write_report(log_dir, self.test_metrics, self.classes)
-            print_report(self.test_metrics)
-            experiment = getattr(self.logger, "experiment", None)
-            if hasattr(experiment, "add_figure"):  # TensorBoard
-                figure = confusion_figure(self.test_metrics["confusion"], self.classes)
-                experiment.add_figure("test/confusion", figure, global_step=self.global_step)
+        probs, labels = probs[keep].cpu(), labels[keep].cpu()
+        self.test_metrics = video_metrics(probs, labels, self.classes)
+        loss = nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels)
+        for name, value in (("loss", loss.item()), *((key, self.test_metrics[key]) for key in
+                                                      ("top1", "top5", "mean_class_accuracy"))):
+            self.log(f"test/{name}", float(value), sync_dist=True)  # the same on every rank: the mean is the value
 
     def configure_optimizers(self) -> dict:
         hp = self.hparams

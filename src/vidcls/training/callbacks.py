@@ -1,5 +1,6 @@
-"""Callbacks that keep long runs alive and honest: bad videos are reported (too many stop the
-run), and a SIGTERM leaves a checkpoint to resume from."""
+"""Callbacks that keep long runs alive and honest and leave files a person reads: bad videos are
+reported (too many stop the run), a SIGTERM leaves a checkpoint to resume from, and a test run
+writes its report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import lightning as L
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from vidcls.errors import DatasetError, VidclsError
+from vidcls.errors import DatasetError
+from vidcls.evaluation.plots import confusion_figure
+from vidcls.evaluation.report import print_report, write_report
 
 
 class BadVideoMonitor(L.Callback):
@@ -70,10 +73,18 @@ class CheckpointOnSigterm(L.Callback):
         rank_zero_info(f"SIGTERM: saved {path}; resume with --ckpt_path last")
 
 
-def find_last_checkpoint(root: str | Path) -> Path:
-    """What ``--ckpt_path last`` means: the newest ``last*.ckpt`` under ``root``, else its newest checkpoint."""
-    for pattern in ("last*.ckpt", "*.ckpt"):
-        candidates = sorted(Path(root).rglob(pattern), key=lambda path: path.stat().st_mtime)
-        if candidates:
-            return candidates[-1]
-    raise VidclsError(f"{root}: no checkpoint to resume from (--ckpt_path last looks under trainer.default_root_dir)")
+class TestReport(L.Callback):
+    """After a test run, write ``report.json``, ``per_class.csv`` and ``confusion.png`` to the run folder,
+    print the table, and add the confusion matrix to TensorBoard: the figures the classifier logged."""
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        metrics = getattr(pl_module, "test_metrics", None)
+        log_dir = trainer.log_dir  # a collective under DDP: every rank must ask
+        if metrics is None or not trainer.is_global_zero or not log_dir:
+            return
+        classes = pl_module.classes
+        write_report(log_dir, metrics, classes)
+        print_report(metrics)
+        experiment = getattr(trainer.logger, "experiment", None)
+        if hasattr(experiment, "add_figure"):  # TensorBoard
+            experiment.add_figure("test/confusion", confusion_figure(metrics["confusion"], classes), global_step=trainer.global_step)

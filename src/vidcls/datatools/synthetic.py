@@ -21,6 +21,8 @@ import torch
 from PIL import Image, ImageDraw
 from torchcodec.encoders import VideoEncoder
 
+from vidcls.io import partial_path
+
 # class name → motion(t in [0, 1], strength in [0.3, 0.5]) → pose change from the start:
 # (dx as a fraction of the width, dy as a fraction of the height, turn in degrees, scale)
 Motion = Callable[[float, float], tuple[float, float, float, float]]
@@ -122,7 +124,7 @@ def write_video(frames: np.ndarray, path: Path, fps: int) -> None:
     file that a rerun would take as finished.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial = partial_path(path)
     tensor = torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()
     VideoEncoder(tensor, frame_rate=fps).to_file(str(partial), codec="libx264", pixel_format="yuv420p", crf=18)
     os.replace(partial, path)

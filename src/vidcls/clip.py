@@ -1,0 +1,122 @@
+"""The clip contract: everything that says how a video becomes model input, in one frozen type.
+
+A :class:`ClipSpec` is what a model's preset is, what the datamodule builds its transforms from,
+what a checkpoint stores (once, as ``hyper_parameters["clip"]``) and what test, predict, export,
+bench and the demo read back. Nothing else describes a clip.
+
+Precedence, everywhere: a value the user gives (flag, YAML key, Python argument) wins over the
+model's preset or its checkpoint's contract, which wins over the defaults below (the tutorial's).
+Givens are told from defaults by being not ``None``, so a typed value that happens to equal a
+default still wins.
+
+This module imports nothing heavy: the CLI reads presets without importing torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from vidcls.errors import VidclsError
+
+# Kinetics videos are 30 fps: PyTorchVideo and PySlowFast give "frames x sampling rate" at that rate.
+SOURCE_FPS = 30
+# Kinetics statistics used by PyTorchVideo's model zoo (its tutorial and trainer configs).
+KINETICS_MEAN = (0.45, 0.45, 0.45)
+KINETICS_STD = (0.225, 0.225, 0.225)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """One clip, for training, evaluation and testing.
+
+    ``num_frames`` frames spread evenly over ``clip_duration`` seconds, first and last included.
+    Training scales the short side to a random size in [``min_scale``, ``max_scale``], takes a
+    random ``crop_size`` square and flips with ``hflip_prob``; evaluation scales the short side to
+    ``eval_resize`` and takes the centre ``crop_size`` square. Pixels are scaled to [0, 1], then
+    ``(x - mean) / std`` (mean 0.5, std 0.5 gives [-1, 1]). Testing averages the softmax of
+    ``test_clips`` uniformly spaced clips times ``test_crops`` crops along the long side (the
+    published Kinetics protocol is 10 × 3; 1 × 1 is the fast single centre view).
+    """
+
+    num_frames: int = 8
+    clip_duration: float = 2.0
+    crop_size: int = 224
+    min_scale: int = 256
+    max_scale: int = 320
+    hflip_prob: float = 0.5
+    eval_resize: int = 256
+    mean: tuple[float, ...] = KINETICS_MEAN
+    std: tuple[float, ...] = KINETICS_STD
+    test_clips: int = 1
+    test_crops: int = 1
+
+    def __post_init__(self) -> None:
+        # YAML and JSON give lists: store tuples, so equal specs compare equal and stay hashable
+        object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
+        object.__setattr__(self, "std", tuple(float(v) for v in self.std))
+        problems = [f"{name} must be positive" for name in ("num_frames", "clip_duration", "crop_size", "eval_resize",
+                                                            "test_clips", "test_crops") if not getattr(self, name) > 0]
+        if self.min_scale < self.crop_size:
+            problems.append(f"min_scale {self.min_scale} is below crop_size {self.crop_size}: the training crop would not fit")
+        if self.max_scale < self.min_scale:
+            problems.append(f"max_scale {self.max_scale} is below min_scale {self.min_scale}")
+        if self.eval_resize < self.crop_size:
+            problems.append(f"eval_resize {self.eval_resize} is below crop_size {self.crop_size}: the eval crop would not fit")
+        if not 0 <= self.hflip_prob <= 1:
+            problems.append(f"hflip_prob {self.hflip_prob} is not a probability")
+        if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
+            problems.append("mean and std need three values each, std positive")
+        if problems:
+            raise VidclsError(f"clip settings: {'; '.join(problems)}")
+
+    @classmethod
+    def at_sampling_rate(cls, num_frames: int, sampling_rate: int, fps: float = SOURCE_FPS, **settings: Any) -> ClipSpec:
+        """A clip given as papers give it: ``num_frames`` frames, one every ``sampling_rate`` frames of a ``fps`` video."""
+        return cls(num_frames=num_frames, clip_duration=num_frames * sampling_rate / fps, **settings)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> ClipSpec:
+        """A spec from stored values (a checkpoint's); unknown keys are an error, missing ones take the defaults."""
+        unknown = sorted(set(values) - set(cls.field_names()))
+        if unknown:
+            raise VidclsError(f"clip settings: unknown {', '.join(unknown)}; known: {', '.join(cls.field_names())}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (lists, numbers) for checkpoints, JSON and YAML."""
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
+
+    def with_given(self, given: Mapping[str, Any]) -> ClipSpec:
+        """This spec with every value the user gave (not ``None``) in its place: the user's value always wins."""
+        return replace(self, **{key: value for key, value in given.items() if value is not None})
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """One evaluation clip as the network takes it: ``C×T×H×W``."""
+        return (3, self.num_frames, self.crop_size, self.crop_size)
+
+    def eval_preprocessing(self) -> dict[str, Any]:
+        """How to rebuild an evaluation clip without vidcls (the export sidecar's words)."""
+        return {
+            "clip_duration": self.clip_duration,
+            "num_frames": self.num_frames,
+            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included",
+            "resize_short_side": self.eval_resize,
+            "center_crop": self.crop_size,
+            "scale": "uint8 / 255",
+            "mean": list(self.mean),
+            "std": list(self.std),
+        }
+
+
+def resolve_clip(preset: ClipSpec | None, given: Mapping[str, Any]) -> ClipSpec:
+    """The clip a run uses: the user's ``given`` values over ``preset`` (a model's or a checkpoint's) over the defaults."""
+    return (preset or ClipSpec()).with_given(given)

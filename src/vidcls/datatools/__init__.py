@@ -1,0 +1,1 @@
+"""Offline dataset tools: Kinetics CSVs and downloads, re-encoding (prepare), verification and the synthetic dataset."""

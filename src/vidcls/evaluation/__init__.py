@@ -1,0 +1,1 @@
+"""Evaluation: video-level metrics, the test report and its figures."""

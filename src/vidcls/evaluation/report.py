@@ -1,0 +1,46 @@
+"""Test reports a person reads: ``report.json``, ``per_class.csv``, ``confusion.png`` and a printed table."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from vidcls.evaluation.metrics import worst_classes
+from vidcls.evaluation.plots import confusion_figure
+
+
+def write_report(out_dir: str | Path, metrics: dict, classes: Sequence[str], extra: dict | None = None) -> dict[str, Path]:
+    """Write ``report.json``, ``per_class.csv`` and ``confusion.png`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"report": out_dir / "report.json", "per_class": out_dir / "per_class.csv", "confusion": out_dir / "confusion.png"}
+    summary = {k: v for k, v in metrics.items() if k not in ("confusion", "per_class")}
+    summary.update(extra or {})
+    summary["worst_classes"] = [row["class"] for row in worst_classes(metrics, 10)]
+    paths["report"].write_text(json.dumps(summary, indent=2) + "\n")
+    with open(paths["per_class"], "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["class", "videos", "correct", "accuracy"])
+        writer.writeheader()
+        writer.writerows(metrics["per_class"])
+    confusion_figure(metrics["confusion"], classes).savefig(paths["confusion"], dpi=120, bbox_inches="tight")
+    return paths
+
+
+def print_report(metrics: dict, worst: int = 5) -> None:
+    """A short table: the video-level numbers and the worst classes."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Video-level test results ({metrics['videos']} videos)")
+    for column in ("top-1", "top-5", "mean class accuracy", f"worst {worst} classes"):
+        table.add_column(column)
+    worst_rows = worst_classes(metrics, worst)
+    table.add_row(
+        f"{metrics['top1']:.4f}",
+        f"{metrics['top5']:.4f}",
+        f"{metrics['mean_class_accuracy']:.4f}",
+        ", ".join(f"{r['class']} {r['accuracy']:.2f}" for r in worst_rows),
+    )
+    Console().print(table)

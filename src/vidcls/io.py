@@ -1,0 +1,59 @@
+"""Small file helpers every layer needs: atomic writes and checkpoint reading that never runs code."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from vidcls.errors import VidclsError
+
+
+def partial_path(path: str | Path) -> Path:
+    """The hidden sibling a file is written to before it is renamed into place (same suffix, for tools that care)."""
+    path = Path(path)
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+@contextmanager
+def atomic_writer(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
+    """Write text beside ``path`` and rename it into place: a reader, or a rerun, never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = partial_path(path)
+    try:
+        with partial.open("w", newline=newline, encoding="utf-8") as handle:
+            yield handle
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with atomic_writer(path) as handle:
+        handle.write(text)
+
+
+def load_file(path: str | Path, mmap: bool = False) -> object:
+    """``torch.load`` for a file from anywhere: tensors and plain data only; code is never unpickled.
+
+    ``mmap``: leave the tensors on disk until used (to read a large checkpoint's hyperparameters).
+    """
+    import torch
+
+    return load_safely(lambda: torch.load(path, map_location="cpu", weights_only=True, mmap=mmap), str(path))
+
+
+def load_safely(load: Callable[[], object], where: str) -> object:
+    """Run a ``weights_only`` load, turning its failures into one line that names ``where``."""
+    try:
+        return load()
+    except pickle.UnpicklingError as error:  # its message suggests weights_only=False: never here
+        raise VidclsError(f"{where}: not a checkpoint, or one holding objects other than weights; refused (never unpickled)") from error
+    except Exception as error:  # a bad zip (RuntimeError), an empty file (EOFError), no network (URLError)...
+        reason = str(error).strip().split("\n")[0] or type(error).__name__
+        raise VidclsError(f"{where}: not a checkpoint, or unreadable ({reason})") from error
