@@ -22,5 +22,5 @@ class VideoReadError(VidclsError, RuntimeError):
         self.path = Path(path) if path is not None else None
 
     @classmethod
-    def for_file(cls, path: str | Path, reason: str) -> "VideoReadError":
+    def for_file(cls, path: str | Path, reason: str) -> VideoReadError:
         return cls(f"{path}: {reason}", path=path)

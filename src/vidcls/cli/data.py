@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from contextlib import nullcontext
 
+from vidcls.cli.progress import progress_bar
 from vidcls.datatools.prepare import PrepareConfig, format_size, prepare_dataset
 from vidcls.datatools.verify import (
     DEFAULT_JOBS,
@@ -18,7 +19,6 @@ from vidcls.datatools.verify import (
     summary,
     write_manifest,
 )
-from vidcls.cli.progress import progress_bar
 
 
 def main(argv: Sequence[str]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from vidcls.inference.export import FORMATS, PARITY_BATCHES, export_checkpoint
+from vidcls.inference.formats import FORMATS
 
 
 def main(argv: Sequence[str]) -> int:
@@ -20,6 +20,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--tolerance", type=float, default=1e-3,
                         help="largest max abs logit difference against PyTorch accepted (default 1e-3)")
     args = parser.parse_args(argv)
+    from vidcls.inference.export import PARITY_BATCHES, export_checkpoint
+
     result = export_checkpoint(args.checkpoint, args.format, args.output, tolerance=args.tolerance)
     shape = "×".join(str(n) for n in ("B", *result.input_shape))
     print(f"{result.output}: {args.format}, input video {shape}; preprocessing and classes in {result.sidecar}")

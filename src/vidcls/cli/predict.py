@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Column, Table
@@ -18,7 +19,9 @@ from rich.text import Text
 
 from vidcls.data.info import DEFAULT_MAX_PIXELS
 from vidcls.errors import VideoReadError
-from vidcls.inference.predictor import Predictor, Ranked, Timeline, video_files
+
+if TYPE_CHECKING:
+    from vidcls.inference.predictor import Ranked, Timeline
 
 Entry = dict  # {"path": ..., then "predictions", or "windows" and "segments", or "error"}
 
@@ -47,6 +50,8 @@ def main(argv: Sequence[str]) -> int:
         if value is not None and value <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
 
+    from vidcls.inference.predictor import Predictor  # torch: once the arguments are good
+
     predictor = Predictor.from_checkpoint(
         args.checkpoint,
         num_clips=args.clips,
@@ -72,6 +77,8 @@ def main(argv: Sequence[str]) -> int:
 
 def _predict_entries(paths: Sequence[str], describe: Callable[[Path], dict]) -> Iterator[Entry]:
     """``{"path": ..., **describe(path)}`` per video found, or ``{"path": ..., "error": ...}`` where reading failed."""
+    from vidcls.inference.predictor import video_files
+
     for given in paths:
         try:
             files = video_files(given)

@@ -16,17 +16,15 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import torch
 from torch import nn
 
-from vidcls.errors import VidclsError
 from vidcls.clip import ClipSpec
+from vidcls.errors import VidclsError
+from vidcls.inference.formats import FORMATS, Format
 from vidcls.training.checkpoints import load_checkpoint
 
-Format = Literal["onnx", "torchscript"]
-FORMATS: tuple[Format, ...] = ("onnx", "torchscript")
 Runner = Callable[[torch.Tensor], torch.Tensor]  # the exported file, loaded back: clips → logits
 
 EXPORT_BATCH = 2  # torch.export specialises a batch of 1 into a constant, so export with 2

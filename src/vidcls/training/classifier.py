@@ -7,6 +7,7 @@ no files: the test report is :class:`vidcls.training.callbacks.TestReport`'s.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from typing import Any, Literal
@@ -21,7 +22,6 @@ from vidcls.errors import VidclsError
 from vidcls.evaluation.metrics import video_metrics
 from vidcls.models import build_model, get_preset
 from vidcls.models.pretrained import freeze_all_but_head, load_pretrained
-
 
 log = logging.getLogger(__name__)
 
@@ -198,12 +198,22 @@ class VideoClassifier(L.LightningModule):
             )
         else:
             optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
-        total_steps = max(int(self.trainer.estimated_stepping_batches), 1)
-        max_epochs = self.trainer.max_epochs if self.trainer.max_epochs and self.trainer.max_epochs > 0 else 1
-        warmup_steps = min(int(hp.warmup_epochs * total_steps / max_epochs), total_steps - 1)
         warmup_start = hp.warmup_start_lr / hp.lr
 
+        # The schedule's length is read on the first step, not here: asking Lightning for
+        # estimated_stepping_batches now builds the train loader before a checkpoint's loop state
+        # is restored, and the loader would then miss its saved position (a resumed epoch would
+        # draw a fresh shuffle). Step 0's factor needs no length: warmup's start, or the peak.
+        @functools.cache
+        def schedule() -> tuple[int, int]:
+            total_steps = max(int(self.trainer.estimated_stepping_batches), 1)
+            max_epochs = self.trainer.max_epochs if self.trainer.max_epochs and self.trainer.max_epochs > 0 else 1
+            return total_steps, min(int(hp.warmup_epochs * total_steps / max_epochs), total_steps - 1)
+
         def lr_factor(step: int) -> float:
+            if step == 0:
+                return warmup_start if hp.warmup_epochs > 0 else 1.0
+            total_steps, warmup_steps = schedule()
             if step < warmup_steps:
                 return warmup_start + (1 - warmup_start) * step / warmup_steps
             progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)

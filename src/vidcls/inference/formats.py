@@ -1,0 +1,6 @@
+"""The export formats, without importing torch (the CLI lists them in its help)."""
+
+from typing import Literal
+
+Format = Literal["onnx", "torchscript"]
+FORMATS: tuple[Format, ...] = ("onnx", "torchscript")

@@ -1,0 +1,72 @@
+"""Text commands start at once: they import neither torch nor Lightning, and importing vidcls changes no global state."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("torch", "lightning", "torchvision", "torchcodec", "pytorchvideo")
+
+RUN_AND_LIST_HEAVY = """
+import json, sys
+from vidcls.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(name for name in {heavy} if name in sys.modules)))
+"""
+
+
+def heavy_modules_loaded(*args: str) -> list[str]:
+    """Run ``vidcls ARGS`` in a fresh interpreter; the heavy libraries it imported (last line of its output)."""
+    code = RUN_AND_LIST_HEAVY.format(heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("args", [["--help"], ["models"], ["models", "x3d*"], ["data", "--help"],
+                                  ["data", "verify", "--help"], ["data", "prepare", "--help"], ["predict", "--help"],
+                                  ["export", "--help"], ["bench", "--help"], ["plot", "--help"]])
+def test_text_commands_import_no_heavy_library(args):
+    assert heavy_modules_loaded(*args) == []
+
+
+def test_kinetics_dry_run_reads_the_csv_without_torch(tmp_path):
+    csv = tmp_path / "val.csv"
+    csv.write_text("label,youtube_id,time_start,time_end,split\nabseiling,abc,0,10,val\n")
+    assert heavy_modules_loaded("data", "kinetics", "--csv", str(csv), "--out", str(tmp_path / "k"), "--dry-run") == []
+
+
+def test_verify_decodes_without_lightning(make_counter_video, tmp_path):
+    video = make_counter_video()
+    loaded = heavy_modules_loaded("data", "verify", str(video.parent), "--manifest", str(tmp_path / "m.csv"), "--json")
+    assert "lightning" not in loaded
+
+
+IMPORT_EVERYTHING = """
+import importlib, json, logging, pkgutil, warnings
+import matplotlib
+# the libraries vidcls uses may set filters of their own when imported: only vidcls's own effect counts
+import av, lightning, pytorchvideo, tensorboard, torch, torchcodec, torchdata.stateful_dataloader, torchvision, yt_dlp
+before = (matplotlib.get_backend(), list(warnings.filters), [list(logging.getLogger(n).filters) for n in logging.root.manager.loggerDict])
+import vidcls
+for module in pkgutil.walk_packages(vidcls.__path__, "vidcls."):
+    if module.name != "vidcls.__main__":  # runs the command
+        importlib.import_module(module.name)
+after = (matplotlib.get_backend(), list(warnings.filters), [list(logging.getLogger(n).filters) for n in logging.root.manager.loggerDict])
+print(json.dumps({"backend": [before[0], after[0]], "filters_same": before[1] == after[1]}))
+"""
+
+
+def test_importing_every_vidcls_module_leaves_matplotlib_and_warnings_alone():
+    env_backend = "svg"  # what a notebook or a user's script chose
+    done = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "MPLBACKEND": env_backend})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["backend"] == [env_backend, env_backend]
+    assert result["filters_same"]
