@@ -20,7 +20,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/vidcls demo --out runs/demo
 
+# the layer contract (import-linter), the linter (ruff), then the tests
 test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
