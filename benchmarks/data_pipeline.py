@@ -32,11 +32,11 @@ import av
 import torch
 from torch.utils.data import DataLoader
 
-from vidcls.training.loader_bench import bench_data, time_loader
 from vidcls.data.decoding import VideoReader
 from vidcls.data.sampling import clip_frame_times, random_clip_start
 from vidcls.data.selective import SelectiveDecoder
 from vidcls.data.sources import scan_class_folders
+from vidcls.training.loader_bench import bench_data, time_loader
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 CLIP_SECONDS, FRAMES, BATCH = 2.0, 8, 8

@@ -40,11 +40,11 @@ from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader
 
 from data_pipeline import machine  # benchmarks/ is the script's folder, so on sys.path
-from vidcls.training.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.datatools.prepare import prepare_dataset
 from vidcls.datatools.synthetic import CLASSES, SynthConfig, synthesize_dataset
 from vidcls.models import get_preset
+from vidcls.training.classifier import VideoClassifier
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "train_throughput"
 VIDEO_SECONDS = 3.0  # longer than the clips of every model with a preset (x3d_m's: 16 x 5 / 30 fps = 2.67 s)
@@ -122,7 +122,7 @@ def clip_settings(model: str, size: Size) -> dict:
     preset = get_preset(model)
     if preset is None:
         raise SystemExit(f"{model} has no input preset: pick a model that `vidcls models` lists with a clip size")
-    settings = preset.data_settings()
+    settings = preset.to_dict()
     if size.crop:
         crop = size.crop
         settings.update(crop_size=crop, min_scale=crop * 9 // 8, max_scale=crop * 5 // 4, eval_resize=crop * 9 // 8)

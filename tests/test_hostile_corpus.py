@@ -25,10 +25,6 @@ from vidcls.datatools.synthetic import SynthConfig, synthesize_dataset
 from vidcls.errors import VideoReadError
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-TINY = ["--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false", "--trainer.limit_train_batches", "2",
-        "--trainer.limit_val_batches", "1", "--trainer.limit_test_batches", "1", "--model.model", "simple3d",
-        "--data.batch_size", "4", "--data.num_workers", "0", "--data.num_frames", "4", "--data.crop_size", "32",
-        "--data.min_scale", "32", "--data.max_scale", "36", "--data.eval_resize", "32"]
 CLASSES = ("moving_left", "moving_right")
 SRC = "testsrc2=size=64x48:rate=15"
 
@@ -275,10 +271,10 @@ def run_vidcls(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def fitted(corpus, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+def fitted(corpus, tmp_path_factory, tiny_args) -> tuple[Path, subprocess.CompletedProcess]:
     """One epoch over every train video (bad ones included), in a subprocess."""
     out = tmp_path_factory.mktemp("fit")
-    result = run_vidcls("fit", *TINY, "--trainer.limit_train_batches", "1.0", "--data.root", str(corpus.root),
+    result = run_vidcls("fit", *tiny_args, "--trainer.limit_train_batches", "1.0", "--data.root", str(corpus.root),
                         "--trainer.default_root_dir", str(out), "--trainer.max_epochs", "1",
                         "--bad_videos.max_fraction", "0.5")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -302,11 +298,11 @@ def test_fit_replaces_and_names_the_broken_videos(corpus, fitted):
     assert not named & set(corpus.good.values())
 
 
-def test_test_reports_every_readable_test_video(corpus, fitted):
+def test_test_reports_every_readable_test_video(corpus, fitted, tiny_args):
     out, _ = fitted
     checkpoint = next(out.rglob("*.ckpt"))
     test_out = out / "test_run"
-    result = run_vidcls("test", *TINY, "--trainer.limit_test_batches", "1.0", "--data.root", str(corpus.root),
+    result = run_vidcls("test", *tiny_args, "--trainer.limit_test_batches", "1.0", "--data.root", str(corpus.root),
                         "--trainer.default_root_dir", str(test_out), "--ckpt_path", str(checkpoint),
                         "--bad_videos.max_fraction", "0.5")
     assert result.returncode == 0, result.stderr[-3000:]

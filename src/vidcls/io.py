@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,7 @@ def load_file(path: str | Path, mmap: bool = False) -> object:
     """
     import torch
 
+    mmap = mmap and zipfile.is_zipfile(path)  # torch maps only its zip format; anything else gets the plain refusal
     return load_safely(lambda: torch.load(path, map_location="cpu", weights_only=True, mmap=mmap), str(path))
 
 

@@ -1,26 +1,23 @@
 """The `vidcls` command: fit/test through LightningCLI, the demo, and one-line errors."""
 
 import json
+import re
 import subprocess
 import sys
 
 import lightning as L
 import pytest
 
-from vidcls.cli import main
+from vidcls.cli import USAGE, main
 from vidcls.datatools.synthetic import CLASSES
-from tests.conftest import FEW_CLASSES
-
-TINY = ["--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false", "--trainer.limit_train_batches", "2",
-        "--trainer.limit_val_batches", "1", "--trainer.limit_test_batches", "1", "--model.model", "simple3d",
-        "--data.batch_size", "4", "--data.num_workers", "0", "--data.num_frames", "4", "--data.crop_size", "32",
-        "--data.min_scale", "32", "--data.max_scale", "36", "--data.eval_resize", "32"]
+from vidcls.models import describe_model, list_models
 
 
-def test_fit_writes_a_checkpoint_that_test_reuses_with_its_classes(synth_root, tmp_path, monkeypatch):
-    order = list(reversed(sorted(FEW_CLASSES)))
+def test_fit_writes_a_checkpoint_that_test_reuses_with_its_classes(synth_root, tmp_path, monkeypatch, tiny_args,
+                                                                    few_classes):
+    order = list(reversed(sorted(few_classes)))
     data = ["--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path)]
-    main(["fit", *TINY, *data, "--trainer.max_epochs", "1", "--data.classes", json.dumps(order)])
+    main(["fit", *tiny_args, *data, "--trainer.max_epochs", "1", "--data.classes", json.dumps(order)])
     checkpoint = next(tmp_path.rglob("*.ckpt"))
     assert (tmp_path / "lightning_logs" / "version_0" / "config.yaml").is_file()
     assert list(tmp_path.rglob("events.out.tfevents.*")), "no TensorBoard log"
@@ -31,16 +28,25 @@ def test_fit_writes_a_checkpoint_that_test_reuses_with_its_classes(synth_root, t
         seen.update(classes=datamodule.classes, model_classes=model.classes, ckpt_path=ckpt_path)
 
     monkeypatch.setattr(L.Trainer, "test", record_test)
-    main(["test", *TINY, *data, "--ckpt_path", str(checkpoint)])  # no --data.classes: the checkpoint's win
+    main(["test", *tiny_args, *data, "--ckpt_path", str(checkpoint)])  # no --data.classes: the checkpoint's win
     assert seen == {"classes": order, "model_classes": order, "ckpt_path": str(checkpoint)}
 
 
-def test_test_command_reports_metrics(synth_root, tmp_path, capsys):
-    data = ["--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path)]
-    main(["fit", *TINY, *data, "--trainer.max_epochs", "1"])
-    checkpoint = next(tmp_path.rglob("*.ckpt"))
-    main(["test", *TINY, *data, "--ckpt_path", str(checkpoint)])
-    assert "test/top1" in capsys.readouterr().out
+def test_test_command_logs_the_figures_of_its_report(synth_root, tmp_path, capsys, monkeypatch, tiny_args,
+                                                     tiny_checkpoint):
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps to the terminal's width
+    main(["test", *tiny_args, "--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path),
+          "--ckpt_path", str(tiny_checkpoint), "--trainer.limit_test_batches", "1.0"])
+    out = capsys.readouterr().out
+    logged = {name: float(value) for name, value in re.findall(r"test/(\w+)\s*│\s*([\d.]+)", out)}
+    report = json.loads(next(tmp_path.rglob("report.json")).read_text())
+    assert report["videos"] == len(list((synth_root / "test").rglob("*.mp4")))
+    assert set(logged) == {"loss", "top1", "top5", "mean_class_accuracy"}
+    for name in ("top1", "top5", "mean_class_accuracy"):  # Lightning's table prints the report's numbers
+        assert logged[name] == pytest.approx(report[name], abs=1e-4), name
+    (table_row,) = [line for line in out.splitlines() if f"{report['top1']:.4f}" in line and "│" in line
+                    and "test/" not in line]  # and so does ours
+    assert f"{report['mean_class_accuracy']:.4f}" in table_row
 
 
 def test_demo_writes_report(tmp_path):
@@ -57,10 +63,10 @@ def test_demo_writes_report(tmp_path):
         assert report[plot].endswith(".png") and (tmp_path / report[plot]).is_file()
 
 
-def test_bad_root_is_one_line_on_stderr(tmp_path):
+def test_bad_root_is_one_line_on_stderr(tmp_path, tiny_args):
     missing = tmp_path / "nowhere"
     result = subprocess.run(
-        [sys.executable, "-m", "vidcls", "fit", *TINY, "--data.root", str(missing),
+        [sys.executable, "-m", "vidcls", "fit", *tiny_args, "--data.root", str(missing),
          "--trainer.default_root_dir", str(tmp_path)],
         capture_output=True, text=True,
     )
@@ -69,16 +75,25 @@ def test_bad_root_is_one_line_on_stderr(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_unknown_command_prints_usage(capsys):
+def test_unknown_command_prints_usage_and_fails(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["frobnicate"])
-    assert exit_.value.code == 2 and "usage: vidcls COMMAND" in capsys.readouterr().out
+    assert exit_.value.code == 2 and capsys.readouterr().out == USAGE + "\n"
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == USAGE + "\n"
 
 
-def test_models_command_lists_the_registry(capsys):
-    with pytest.raises(SystemExit):
+def test_models_command_lists_every_model_with_its_description(capsys):
+    with pytest.raises(SystemExit) as exit_:
         main(["models"])
-    assert "slow_r50" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert exit_.value.code == 0
+    assert [line.split()[0] for line in lines] == list_models()
+    assert all(line.split(maxsplit=1)[1] == describe_model(line.split()[0]) for line in lines)
+    with pytest.raises(SystemExit):
+        main(["models", "x3d*"])
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == ["x3d_m", "x3d_s", "x3d_xs"]
 
 
 def test_data_synth_command(tmp_path, capsys):
@@ -102,9 +117,9 @@ def corrupt_copy(root, tmp_path, broken_per_class=1):
     return copy
 
 
-def test_fit_goes_on_past_bad_videos_and_names_them(synth_root, tmp_path):
+def test_fit_goes_on_past_bad_videos_and_names_them(synth_root, tmp_path, tiny_args):
     data = corrupt_copy(synth_root, tmp_path)
-    main(["fit", *TINY, "--data.root", str(data), "--trainer.default_root_dir", str(tmp_path),
+    main(["fit", *tiny_args, "--data.root", str(data), "--trainer.default_root_dir", str(tmp_path),
           "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "12", "--data.batch_size", "4",
           "--bad_videos.max_fraction", "0.5"])
     (log,) = tmp_path.rglob("bad_videos.csv")
@@ -112,10 +127,10 @@ def test_fit_goes_on_past_bad_videos_and_names_them(synth_root, tmp_path):
     assert named and all(path.endswith(".mp4") and "broken" in path for path in named)
 
 
-def test_too_many_bad_videos_stop_the_run_with_one_line(synth_root, tmp_path):
+def test_too_many_bad_videos_stop_the_run_with_one_line(synth_root, tmp_path, tiny_args):
     data = corrupt_copy(synth_root, tmp_path, broken_per_class=6)
     result = subprocess.run(
-        [sys.executable, "-m", "vidcls", "fit", *TINY, "--data.root", str(data),
+        [sys.executable, "-m", "vidcls", "fit", *tiny_args, "--data.root", str(data),
          "--trainer.default_root_dir", str(tmp_path), "--trainer.max_epochs", "1",
          "--trainer.limit_train_batches", "12"],
         capture_output=True, text=True,
@@ -125,11 +140,9 @@ def test_too_many_bad_videos_stop_the_run_with_one_line(synth_root, tmp_path):
     assert last.startswith("vidcls: error: ") and "could not be decoded, more than the limit of 5%" in last
 
 
-def test_multiview_test_reports_every_video_once(synth_root, tmp_path):
+def test_multiview_test_reports_every_video_once(synth_root, tmp_path, tiny_args, tiny_checkpoint):
     data = ["--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path)]
-    main(["fit", *TINY, *data, "--trainer.max_epochs", "1"])
-    checkpoint = next(tmp_path.rglob("*.ckpt"))
-    main(["test", *TINY, *data, "--ckpt_path", str(checkpoint), "--trainer.limit_test_batches", "1.0",
+    main(["test", *tiny_args, *data, "--ckpt_path", str(tiny_checkpoint), "--trainer.limit_test_batches", "1.0",
           "--data.test_clips", "2", "--data.test_crops", "3"])
     report_path = max(tmp_path.rglob("report.json"), key=lambda p: p.stat().st_mtime)
     report = json.loads(report_path.read_text())

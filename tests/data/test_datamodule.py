@@ -1,9 +1,10 @@
 import pytest
 import torch
 
+from vidcls.clip import ClipSpec
 from vidcls.data.datamodule import VideoDataModule
-from vidcls.errors import DatasetError
-from tests.conftest import FEW_CLASSES
+from vidcls.errors import DatasetError, VidclsError
+from vidcls.models import get_preset
 
 
 def small(root, **kwargs):
@@ -22,16 +23,16 @@ def test_batches_have_the_model_layout(synth_root):
     assert val["video"].shape == (4, 3, 4, 32, 32)
 
 
-def test_classes_are_sorted_folder_names_and_labels_match(synth_root):
+def test_classes_are_sorted_folder_names_and_labels_match(synth_root, few_classes):
     datamodule = small(synth_root)
-    assert datamodule.classes == sorted(FEW_CLASSES)
+    assert datamodule.classes == sorted(few_classes)
     datamodule.setup("fit")
     for sample in datamodule.datasets["train"].samples:
         assert datamodule.classes[sample.label] == sample.path.parent.name
 
 
-def test_given_classes_define_the_indices(synth_root):
-    order = list(reversed(sorted(FEW_CLASSES)))
+def test_given_classes_define_the_indices(synth_root, few_classes):
+    order = list(reversed(sorted(few_classes)))
     datamodule = small(synth_root, classes=order)
     datamodule.setup("test")
     for sample in datamodule.datasets["test"].samples:
@@ -53,12 +54,12 @@ def test_test_split_falls_back_to_val(synth_root, tmp_path):
     assert len(datamodule.datasets["test"]) == len(list((synth_root / "val").rglob("*.mp4")))
 
 
-def test_list_files_replace_folders(synth_root, tmp_path):
+def test_list_files_replace_folders(synth_root, tmp_path, few_classes):
     lines = [f"{p} {p.parent.name}" for p in sorted((synth_root / "train").rglob("*.mp4"))]
     (tmp_path / "train.txt").write_text("\n".join(lines))
     datamodule = VideoDataModule(train_list=str(tmp_path / "train.txt"), num_workers=0)
     datamodule.setup("fit")
-    assert datamodule.classes == sorted(FEW_CLASSES)
+    assert datamodule.classes == sorted(few_classes)
     assert len(datamodule.datasets["train"]) == len(lines) and "val" not in datamodule.datasets
 
 
@@ -87,7 +88,37 @@ def test_repeated_clips_become_batch_entries_with_their_label(synth_root):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown without CUDA")
 def test_gpu_decoding_without_cuda_is_one_clear_error(synth_root):
-    from vidcls.errors import VidclsError
-
     with pytest.raises(VidclsError, match="CUDA is not available"):
         small(synth_root, decode_device="cuda").setup("fit")
+
+
+# --- the clip: given values, over the model's clip, over ClipSpec's defaults ---
+
+
+def test_clip_takes_given_values_over_the_model_clip_over_the_defaults():
+    assert VideoDataModule().clip == ClipSpec()  # nothing given, no model: the defaults
+    x3d_s = get_preset("x3d_s")
+    datamodule = VideoDataModule(num_frames=8, hflip_prob=0.0)  # 8 is ClipSpec's default: given, it still wins
+    assert datamodule.clip == ClipSpec(num_frames=8, hflip_prob=0.0)
+    datamodule.model_clip = x3d_s
+    assert datamodule.clip == ClipSpec(num_frames=8, clip_duration=x3d_s.clip_duration, crop_size=160, min_scale=182,
+                                       max_scale=228, hflip_prob=0.0, eval_resize=182)
+
+
+def test_loaders_are_built_from_the_resolved_clip(synth_root):
+    datamodule = VideoDataModule(root=str(synth_root), batch_size=2, num_workers=0, num_frames=3)
+    datamodule.model_clip = ClipSpec(num_frames=6, clip_duration=1.0, crop_size=16, min_scale=16, max_scale=20,
+                                     eval_resize=20, test_clips=2, test_crops=3)
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    assert next(iter(datamodule.train_dataloader()))["video"].shape == (2, 3, 3, 16, 16)  # num_frames given: 3
+    assert next(iter(datamodule.val_dataloader()))["video"].shape == (2, 3, 3, 16, 16)
+    assert next(iter(datamodule.test_dataloader()))["video"].shape == (2, 6, 3, 3, 16, 16)  # 2 clips x 3 crops
+
+
+def test_a_given_value_that_does_not_fit_the_model_clip_is_one_line_naming_it():
+    datamodule = VideoDataModule(crop_size=224)
+    datamodule.model_clip = get_preset("x3d_s")  # trained at 160² from a short side of 182-228
+    with pytest.raises(VidclsError, match="min_scale 182 is below crop_size 224") as error:
+        datamodule.clip  # noqa: B018
+    assert "\n" not in str(error.value)

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from vidcls.data.info import VideoInfo
-from vidcls.data.sampling import clip_frame_times, random_clip_start, uniform_clip_starts
+from vidcls.data.sampling import clip_frame_times, random_clip_start, uniform_clip_starts, window_starts
 
 TEN_SECONDS = VideoInfo(begin=0.5, end=10.5, fps=30.0, num_frames=300, width=340, height=256)
 ONE_SECOND = VideoInfo(begin=0.0, end=1.0, fps=30.0, num_frames=30, width=340, height=256)
@@ -42,3 +42,10 @@ def test_frame_times_span_the_clip_first_to_last_frame():
 
 def test_single_frame_is_the_clip_middle():
     assert clip_frame_times(0.0, 2.0, 1, 10.0) == [pytest.approx(0.95)]
+
+
+def test_window_starts_reach_the_end():
+    info = VideoInfo(begin=0.0, end=5.0, fps=10, num_frames=50, width=8, height=8)
+    assert window_starts(info, window=2.0, stride=1.5) == [0.0, 1.5, 3.0]
+    assert window_starts(info, window=2.0, stride=2.0) == [0.0, 2.0, 3.0]  # the tail gets its own window
+    assert window_starts(info, window=8.0, stride=1.0) == [0.0]  # shorter than a window: one clamped clip

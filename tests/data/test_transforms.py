@@ -2,7 +2,16 @@ import pytest
 import torch
 from torchvision.transforms import v2
 
-from vidcls.data.transforms import EvalPreset, TrainPreset
+from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec
+from vidcls.data.transforms import (
+    EvalPreset,
+    MultiViewPreset,
+    Normalise,
+    TrainPreset,
+    eval_transform,
+    multi_view_transform,
+    train_transform,
+)
 
 
 def clip(t=8, h=256, w=340):
@@ -57,8 +66,6 @@ def test_flip_probability_zero_never_flips():
 
 
 def test_multiview_crops_left_centre_right_of_the_long_side():
-    from vidcls.data.transforms import MultiViewPreset
-
     width = torch.arange(340, dtype=torch.float32).view(1, 1, 1, 340).expand(2, 3, 256, 340)
     frames = (width / 340 * 255).to(torch.uint8)
     views = MultiViewPreset(crop_size=224, resize_size=256, num_crops=3, mean=(0, 0, 0), std=(1, 1, 1))(frames)
@@ -75,8 +82,6 @@ def test_multiview_crops_left_centre_right_of_the_long_side():
 
 def resize_then_crop(frames, hflip_prob=0.5):
     """The tutorial's order in torchvision: scale the short side, crop, flip, then normalise."""
-    from vidcls.data.transforms import KINETICS_MEAN, KINETICS_STD
-
     reference = v2.Compose([
         v2.RandomResize(256, 321, antialias=True), v2.RandomCrop(224),
         v2.RandomHorizontalFlip(hflip_prob), v2.ToDtype(torch.float32, scale=True),
@@ -126,14 +131,24 @@ def test_train_values_stay_in_the_normalised_range():
 
 
 def test_normalise_is_torchvision_normalise_in_the_model_layout():
-    from vidcls.data.transforms import Normalise
-
     frames = clip(4, 32, 48)
     ours = Normalise((0.4, 0.5, 0.6), (0.2, 0.25, 0.3))(frames)
     reference = v2.Normalize([0.4, 0.5, 0.6], [0.2, 0.25, 0.3])(v2.ToDtype(torch.float32, scale=True)(frames))
     assert ours.is_contiguous() and torch.allclose(ours, reference.permute(1, 0, 2, 3), atol=1e-5)
 
 
-def test_a_scale_below_the_crop_is_refused():
-    with pytest.raises(ValueError, match="min_scale"):
-        TrainPreset(crop_size=224, min_scale=200)
+def test_presets_are_built_from_every_setting_of_the_clip():
+    clip = ClipSpec(crop_size=32, min_scale=40, max_scale=40, hflip_prob=0.0, eval_resize=40, mean=(0.5,) * 3,
+                    std=(0.25,) * 3, test_crops=3)
+    white = torch.full((4, 3, 48, 64), 255, dtype=torch.uint8)
+    for preset, shape in ((train_transform(clip), (3, 4, 32, 32)), (eval_transform(clip), (3, 4, 32, 32)),
+                          (multi_view_transform(clip), (3, 3, 4, 32, 32))):
+        out = preset(white)
+        assert out.shape == shape and torch.allclose(out, torch.full_like(out, (1 - 0.5) / 0.25)), type(preset)
+    ramp = (torch.arange(64) * 4).to(torch.uint8).view(1, 1, 1, 64).expand(4, 3, 48, 64)
+    views = multi_view_transform(clip)(ramp)
+    assert torch.equal(views[1], eval_transform(clip)(ramp))  # the middle crop is the eval crop
+    assert views[0, 0, 0, 0, 0] < views[1, 0, 0, 0, 0] < views[2, 0, 0, 0, 0]  # left, centre, right
+    torch.manual_seed(0)
+    flips = [train_transform(clip)(ramp)[0, 0, 0] for _ in range(5)]
+    assert all(row[0] < row[-1] for row in flips)  # hflip_prob 0: the ramp always rises left to right

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import os
 import shutil
-import subprocess
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,71 +14,10 @@ from torchcodec.decoders import VideoDecoder
 
 from vidcls.cli.data import main as data_main
 from vidcls.data.decoding import VideoReader
+from vidcls.data.sources import read_classes_file, read_list_file, resolve_labels
 from vidcls.datatools.download import DownloadConfig, download_clips
 from vidcls.datatools.kinetics import label_folder, plan_kinetics, read_kinetics_csv, write_classes
-from vidcls.data.sources import read_classes_file, read_list_file, resolve_labels
 from vidcls.errors import DatasetError, VidclsError
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FPS = 25
-HEADER = "label,youtube_id,time_start,time_end,split,is_cc"
-
-
-@pytest.fixture(scope="module")
-def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A 12 s source video with a keyframe every 2.4 s (so cuts at whole seconds fall between
-    keyframes), once with its index at the front (faststart) and once at the end."""
-    folder = tmp_path_factory.mktemp("sources")
-    made = {}
-    for kind, flags in (("faststart", ["-movflags", "+faststart"]), ("index_at_end", [])):
-        made[kind] = folder / f"{kind}.mp4"
-        command = ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", f"testsrc=size=160x120:rate={FPS}"]
-        command += ["-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", *flags, str(made[kind])]
-        subprocess.run(command, check=True)
-    return made
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    """Serves ``<root>/<id>.mp4``; ``server.script[id]`` lists error codes to answer first."""
-
-    def do_GET(self) -> None:
-        youtube_id = Path(self.path).stem
-        self.server.requests.append(youtube_id)
-        script = self.server.script.get(youtube_id)
-        if script:
-            self.send_error(script.pop(0))
-            return
-        try:
-            super().do_GET()
-        except (BrokenPipeError, ConnectionResetError):  # yt-dlp reads only the start of a probe
-            pass
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    root = tmp_path / "www"
-    root.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
-    httpd.root, httpd.requests, httpd.script = root, [], {}
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/{{youtube_id}}.mp4"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def serve(server, source: Path, *youtube_ids: str) -> None:
-    for youtube_id in youtube_ids:
-        shutil.copy(source, server.root / f"{youtube_id}.mp4")
-
-
-def write_csv(path: Path, lines: list[str], header: str = HEADER) -> Path:
-    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
-    return path
 
 
 def config(server, **kwargs) -> DownloadConfig:
@@ -96,20 +31,20 @@ def report_rows(out: Path) -> dict[str, dict[str, str]]:
     return {row["youtube_id"]: row for row in rows}
 
 
-def assert_cut_at(clip: Path, source: Path, start: float, end: float) -> None:
-    """The clip lasts ``end - start`` and opens on the source's frame at ``start``, within 2 frames."""
+def assert_cut_at(clip: Path, source: Path, start: float, end: float, fps: float) -> None:
+    """The clip lasts ``end - start`` and opens on the ``fps`` source's frame at ``start``, within 2 frames."""
     info = VideoReader(clip).info
-    assert abs(info.duration - (end - start)) <= 2 / FPS
+    assert abs(info.duration - (end - start)) <= 2 / fps
     first = VideoDecoder(str(clip))[0].float()
-    first_index = round(start * FPS)
+    first_index = round(start * fps)
     nearby = VideoDecoder(str(source)).get_frames_in_range(first_index - 5, first_index + 6).data.float()
     best = int((nearby - first).abs().mean(dim=(1, 2, 3)).argmin()) + first_index - 5
     assert abs(best - first_index) <= 2
 
 
-def test_reads_official_csv_formats(tmp_path):
-    labelled = write_csv(tmp_path / "val.csv", ['"massaging person\'s head",--nQbRBEz2s,104,114,val,0'])
-    unlabelled = write_csv(tmp_path / "test.csv", ["--6bJUbfpnQ,17,27,test"], "youtube_id,time_start,time_end,split")
+def test_reads_official_csv_formats(tmp_path, kinetics_csv):
+    labelled = kinetics_csv(tmp_path / "val.csv", ['"massaging person\'s head",--nQbRBEz2s,104,114,val,0'])
+    unlabelled = kinetics_csv(tmp_path / "test.csv", ["--6bJUbfpnQ,17,27,test"], "youtube_id,time_start,time_end,split")
     (clip,) = read_kinetics_csv(labelled)
     assert (clip.label, clip.youtube_id, clip.split) == ("massaging person's head", "--nQbRBEz2s", "val")
     assert clip.filename == "--nQbRBEz2s_000104_000114.mp4"
@@ -118,24 +53,24 @@ def test_reads_official_csv_formats(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "lines, message",
+    "header, lines, message",
     [
-        (["label,id,start,end", "a,b,1,2"], "bad.csv:1: not a Kinetics CSV"),
-        ([HEADER, "a,../../etc,1,2,val,0"], "bad.csv:2: bad youtube_id"),
-        ([HEADER, "a,abc,1,2,val,0", "a,abc,7,3,val,0"], "bad.csv:3: need 0 <= time_start < time_end"),
-        ([HEADER, "a,abc,one,2,val,0"], "bad.csv:2: time_start and time_end must be numbers"),
-        ([HEADER, "a,abc,1,2,validation,0"], "bad.csv:2: split must be one of"),
-        ([HEADER, ",abc,1,2,val,0"], "bad.csv:2: label must be one non-empty line"),
-        ([HEADER], "bad.csv: CSV lists no clips"),
+        ("label,id,start,end", ["a,b,1,2"], "bad.csv:1: not a Kinetics CSV"),
+        (None, ["a,../../etc,1,2,val,0"], "bad.csv:2: bad youtube_id"),
+        (None, ["a,abc,1,2,val,0", "a,abc,7,3,val,0"], "bad.csv:3: need 0 <= time_start < time_end"),
+        (None, ["a,abc,one,2,val,0"], "bad.csv:2: time_start and time_end must be numbers"),
+        (None, ["a,abc,1,2,validation,0"], "bad.csv:2: split must be one of"),
+        (None, [",abc,1,2,val,0"], "bad.csv:2: label must be one non-empty line"),
+        (None, [], "bad.csv: CSV lists no clips"),
     ],
 )
-def test_bad_csv_names_file_and_line(tmp_path, lines, message):
-    path = write_csv(tmp_path / "bad.csv", lines[1:], lines[0])
+def test_bad_csv_names_file_and_line(tmp_path, kinetics_csv, header, lines, message):
+    path = kinetics_csv(tmp_path / "bad.csv", lines, header)
     with pytest.raises(DatasetError, match=message):
         read_kinetics_csv(path)
 
 
-def test_labels_become_safe_folders_and_exact_classes(tmp_path):
+def test_labels_become_safe_folders_and_exact_classes(tmp_path, kinetics_csv):
     labels = [
         "massaging person's head",
         "dancing gangnam style",
@@ -148,7 +83,7 @@ def test_labels_become_safe_folders_and_exact_classes(tmp_path):
     ]
     rows = [f'"{label}",id{i},1,2,train,0' for i, label in enumerate(labels)]
     out = tmp_path / "out"
-    plan = plan_kinetics([write_csv(tmp_path / "train.csv", rows)], out)
+    plan = plan_kinetics([kinetics_csv(tmp_path / "train.csv", rows)], out)
     assert label_folder("massaging person's head") == "massaging_persons_head"
     assert label_folder("dancing gangnam style") == "dancing_gangnam_style"
     assert len(set(plan.folders.values())) == len(labels)
@@ -159,17 +94,17 @@ def test_labels_become_safe_folders_and_exact_classes(tmp_path):
     with (out / "classes.csv").open(newline="", encoding="utf-8") as handle:
         assert {row["label"]: row["folder"] for row in csv.DictReader(handle)} == plan.folders
     # a later run with one more label keeps every folder it had
-    write_csv(tmp_path / "val.csv", ['"a-b",x,1,2,val,0', '"a b",y,1,2,val,0'])
+    kinetics_csv(tmp_path / "val.csv", ['"a-b",x,1,2,val,0', '"a b",y,1,2,val,0'])
     again = plan_kinetics([tmp_path / "val.csv"], out)
     assert {label: again.folders[label] for label in labels} == plan.folders
     assert again.folders["a-b"] not in plan.folders.values()
 
 
-def test_download_cuts_segments_reports_failures_and_writes_lists(tmp_path, server, sources, capsys):
-    serve(server, sources["faststart"], "okA", "okT")
-    serve(server, sources["index_at_end"], "tailB")
+def test_download_cuts_segments_reports_failures_and_writes_lists(tmp_path, server, sources, capsys, kinetics_csv, source_fps):
+    server.serve(sources["faststart"], "okA", "okT")
+    server.serve(sources["index_at_end"], "tailB")
     server.script["boom"] = [500] * 10
-    val = write_csv(
+    val = kinetics_csv(
         tmp_path / "val.csv",
         [
             '"massaging person\'s head",okA,3,7,val,0',
@@ -178,7 +113,7 @@ def test_download_cuts_segments_reports_failures_and_writes_lists(tmp_path, serv
             "abseiling,boom,3,7,val,1",
         ],
     )
-    test = write_csv(tmp_path / "test.csv", ["okT,2,6,test"], "youtube_id,time_start,time_end,split")
+    test = kinetics_csv(tmp_path / "test.csv", ["okT,2,6,test"], "youtube_id,time_start,time_end,split")
     out = tmp_path / "k"
     argv = ["kinetics", "--csv", str(val), "--csv", str(test), "--out", str(out), "--url-template", server.url]
     assert data_main(argv) == 0
@@ -194,9 +129,9 @@ def test_download_cuts_segments_reports_failures_and_writes_lists(tmp_path, serv
     }
     assert "404" in rows["gone"]["error"] and "500" in rows["boom"]["error"]
     assert all("\n" not in row["error"] for row in rows.values())
-    assert_cut_at(out / "val/massaging_persons_head/okA_000003_000007.mp4", sources["faststart"], 3, 7)
-    assert_cut_at(out / "val/dancing_gangnam_style/tailB_000005_000009.mp4", sources["index_at_end"], 5, 9)
-    assert_cut_at(out / "test/okT_000002_000006.mp4", sources["faststart"], 2, 6)
+    assert_cut_at(out / "val/massaging_persons_head/okA_000003_000007.mp4", sources["faststart"], 3, 7, source_fps)
+    assert_cut_at(out / "val/dancing_gangnam_style/tailB_000005_000009.mp4", sources["index_at_end"], 5, 9, source_fps)
+    assert_cut_at(out / "test/okT_000002_000006.mp4", sources["faststart"], 2, 6, source_fps)
     assert not [p for p in out.rglob("*") if "partial" in p.name]
 
     # what training reads: exact labels, only finished clips; the unlabelled test split has no list
@@ -208,14 +143,14 @@ def test_download_cuts_segments_reports_failures_and_writes_lists(tmp_path, serv
     assert not (out / "test.csv").exists()
 
 
-def test_rerun_skips_finished_and_failed_until_retry_failed(tmp_path, server, sources):
-    serve(server, sources["faststart"], "ok")
-    plan = plan_kinetics([write_csv(tmp_path / "val.csv", ["a,ok,3,5,val,0", "a,late,3,5,val,0"])], tmp_path / "k")
+def test_rerun_skips_finished_and_failed_until_retry_failed(tmp_path, server, sources, kinetics_csv):
+    server.serve(sources["faststart"], "ok")
+    plan = plan_kinetics([kinetics_csv(tmp_path / "val.csv", ["a,ok,3,5,val,0", "a,late,3,5,val,0"])], tmp_path / "k")
     assert download_clips(plan, config(server)) == {"downloaded": 1, "unavailable": 1}
     server.requests.clear()
     assert download_clips(plan, config(server)) == {"downloaded": 1, "unavailable": 1}
     assert server.requests == []
-    serve(server, sources["faststart"], "late")  # the video came back
+    server.serve(sources["faststart"], "late")  # the video came back
     assert download_clips(plan, config(server, retry_failed=True)) == {"downloaded": 2}
     assert set(server.requests) == {"late"}
     assert len(read_list_file(tmp_path / "k" / "val.csv")) == 2
@@ -225,10 +160,10 @@ class Interrupted(Exception):
     """Stands for Ctrl-C: raised in the main thread while downloads run."""
 
 
-def test_interrupted_run_resumes_without_refetching(tmp_path, server, sources):
+def test_interrupted_run_resumes_without_refetching(tmp_path, server, sources, kinetics_csv, source_fps):
     ids = ["c1", "c2", "c3", "c4"]
-    serve(server, sources["faststart"], *ids)
-    plan = plan_kinetics([write_csv(tmp_path / "val.csv", [f"a,{i},3,5,val,0" for i in ids])], tmp_path / "k")
+    server.serve(sources["faststart"], *ids)
+    plan = plan_kinetics([kinetics_csv(tmp_path / "val.csv", [f"a,{i},3,5,val,0" for i in ids])], tmp_path / "k")
 
     def stop_after_first(done: int, total: int) -> None:
         if done >= 1:
@@ -253,13 +188,13 @@ def test_interrupted_run_resumes_without_refetching(tmp_path, server, sources):
     assert not {clip.youtube_id for clip in finished} & set(server.requests)
     assert not stale.exists()
     for clip in plan.clips:
-        assert_cut_at(plan.path(clip), sources["faststart"], 3, 5)
+        assert_cut_at(plan.path(clip), sources["faststart"], 3, 5, source_fps)
 
 
-def test_rate_limit_backs_off_then_gives_up(tmp_path, server, sources):
-    serve(server, sources["faststart"], "slow", "never")
+def test_rate_limit_backs_off_then_gives_up(tmp_path, server, sources, kinetics_csv):
+    server.serve(sources["faststart"], "slow", "never")
     server.script |= {"slow": [429, 429], "never": [429] * 10}
-    plan = plan_kinetics([write_csv(tmp_path / "val.csv", ["a,slow,3,5,val,0", "a,never,3,5,val,0"])], tmp_path / "k")
+    plan = plan_kinetics([kinetics_csv(tmp_path / "val.csv", ["a,slow,3,5,val,0", "a,never,3,5,val,0"])], tmp_path / "k")
     started = time.monotonic()
     counts = download_clips(plan, config(server, rate_limit_tries=3))
     assert counts == {"downloaded": 1, "failed": 1}
@@ -268,19 +203,19 @@ def test_rate_limit_backs_off_then_gives_up(tmp_path, server, sources):
     assert report_rows(tmp_path / "k")["never"]["error"].startswith("rate limited 3 times: ")
 
 
-def test_url_template_needs_youtube_id(tmp_path):
-    plan = plan_kinetics([write_csv(tmp_path / "val.csv", ["a,x,1,2,val,0"])], tmp_path / "k")
+def test_url_template_needs_youtube_id(tmp_path, kinetics_csv):
+    plan = plan_kinetics([kinetics_csv(tmp_path / "val.csv", ["a,x,1,2,val,0"])], tmp_path / "k")
     with pytest.raises(VidclsError, match="must contain"):
         download_clips(plan, DownloadConfig(url_template="http://127.0.0.1:9/video.mp4"))
 
 
-def test_ingest_links_cvdf_copy_and_reports_missing(tmp_path, sources, capsys):
+def test_ingest_links_cvdf_copy_and_reports_missing(tmp_path, sources, capsys, kinetics_csv):
     flat = tmp_path / "cvdf"
     (flat / "val").mkdir(parents=True)
     for name in ("a1_000003_000013.mp4", "b1_000000_000010.mp4"):
         shutil.copy(sources["faststart"], flat / "val" / name)
     rows = ['"tying knot (not on a tie)",a1,3,13,val,0', "zumba,b1,0,10,val,0", "zumba,c1,5,15,val,0"]
-    csv_file = write_csv(tmp_path / "val.csv", rows)
+    csv_file = kinetics_csv(tmp_path / "val.csv", rows)
     out = tmp_path / "k"
     assert data_main(["kinetics", "--csv", str(csv_file), "--out", str(out), "--from-dir", str(flat)]) == 0
     assert "2 linked, 1 missing" in capsys.readouterr().out
@@ -290,8 +225,8 @@ def test_ingest_links_cvdf_copy_and_reports_missing(tmp_path, sources, capsys):
     assert sorted(v.label for v in read_list_file(out / "val.csv")) == ["tying knot (not on a tie)", "zumba"]
 
 
-def test_dry_run_counts_real_kinetics_400_csvs(tmp_path, capsys):
-    kinetics = SHARED / "kinetics"
+def test_dry_run_counts_real_kinetics_400_csvs(tmp_path, capsys, shared_dir):
+    kinetics = shared_dir / "kinetics"
     if not kinetics.is_dir():
         pytest.skip("../shared/kinetics is not available")
     val, test = kinetics / "kinetics-400_val.csv", kinetics / "kinetics-400_test.csv"

@@ -5,8 +5,6 @@ import csv
 import pytest
 import torch
 
-from tests.data.test_kinetics import serve, server, sources, write_csv  # noqa: F401 (fixtures)
-from tests.test_cli import TINY
 from vidcls.cli import main
 
 LABELS = ("massaging person's head", "dancing gangnam style")
@@ -18,15 +16,15 @@ def run(*argv: str) -> None:
     assert exit_.value.code == 0
 
 
-def test_download_verify_prepare_fit(server, sources, tmp_path):  # noqa: F811
+def test_download_verify_prepare_fit(server, sources, kinetics_csv, tiny_args, tmp_path):
     lines, ids = [], []
     for n, label in enumerate(LABELS):
         for i, split in enumerate(("train", "train", "train", "val")):
             youtube_id = f"clip{n}{i}xxxxx"
             ids.append(youtube_id)
             lines.append(f'"{label}",{youtube_id},{1 + i},{4 + i},{split},0')
-    serve(server, sources["faststart"], *ids)
-    annotations = write_csv(tmp_path / "kinetics.csv", lines)
+    server.serve(sources["faststart"], *ids)
+    annotations = kinetics_csv(tmp_path / "kinetics.csv", lines)
     out, prepared = tmp_path / "kinetics", tmp_path / "prepared"
 
     run("data", "kinetics", "--csv", str(annotations), "--out", str(out), "--url-template", server.url, "--jobs", "2")
@@ -36,7 +34,7 @@ def test_download_verify_prepare_fit(server, sources, tmp_path):  # noqa: F811
     run("data", "verify", str(prepared / "train.csv"))
 
     manifest = prepared / "train_manifest.csv"
-    main(["fit", *TINY, "--data.train_list", str(manifest), "--data.val_list", str(prepared / "val.csv"),
+    main(["fit", *tiny_args, "--data.train_list", str(manifest), "--data.val_list", str(prepared / "val.csv"),
           "--data.classes", str(out / "classes.txt"), "--trainer.max_epochs", "1",
           "--trainer.default_root_dir", str(tmp_path / "run")])
     checkpoint = torch.load(next((tmp_path / "run").rglob("*.ckpt")), map_location="cpu", weights_only=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from vidcls.cli.data import main as data_main
-from vidcls.datatools.prepare import PrepareConfig, prepare_dataset
 from vidcls.data.sources import read_list_file
+from vidcls.datatools.prepare import PrepareConfig, prepare_dataset
 from vidcls.errors import DatasetError
 
 # relative path -> size: landscape and portrait sources above 256, one below it

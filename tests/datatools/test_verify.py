@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import counter_video
 from vidcls.cli.data import main as data_main
-from vidcls.datatools import verify
 from vidcls.data.sources import LabelledVideo, is_manifest, read_list_file
+from vidcls.datatools import verify
 from vidcls.errors import DatasetError
 
 BAD = ("train/bad/empty.mp4", "train/bad/random.mp4", "train/bad/text.mp4", "val/good/truncated.mp4")
@@ -25,7 +24,7 @@ GOOD = ("train/good/a.mp4", "train/good/b.mp4", "train/bad/fine.mp4", "val/good/
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def root(tmp_path_factory: pytest.TempPathFactory, counter_video) -> Path:
     """Class folders holding good videos and every kind of bad one."""
     root = tmp_path_factory.mktemp("dataset")
     for relative in GOOD:

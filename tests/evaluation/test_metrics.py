@@ -1,10 +1,9 @@
-import json
+"""Video-level metrics: top-1, top-5, mean class accuracy, per class, confusion, worst classes."""
 
 import pytest
 import torch
 
-from vidcls.evaluation.metrics import most_confused_classes, plot_curves, video_metrics, write_report
-from vidcls.errors import VidclsError
+from vidcls.evaluation.metrics import present_classes, video_metrics, worst_classes
 
 
 def one_hot(indices, num_classes):
@@ -25,35 +24,20 @@ def test_video_metrics_by_hand():
     assert metrics["confusion"].tolist() == [[1, 0, 0], [0, 0, 1], [1, 0, 1]]
 
 
+def test_top5_counts_a_label_ranked_fifth_but_not_sixth():
+    probs = torch.tensor([[0.3, 0.25, 0.2, 0.1, 0.08, 0.07], [0.3, 0.25, 0.2, 0.1, 0.07, 0.08]])
+    metrics = video_metrics(probs, torch.tensor([4, 4]), list("abcdef"))
+    assert (metrics["top1"], metrics["top5"]) == (0.0, pytest.approx(0.5))
+
+
 def test_mean_class_accuracy_ignores_absent_classes():
     metrics = video_metrics(one_hot([0, 0, 1], 4), torch.tensor([0, 0, 0]), list("abcd"))
     assert metrics["mean_class_accuracy"] == pytest.approx(2 / 3)
+    assert [row["class"] for row in present_classes(metrics)] == ["a"]
 
 
-def test_most_confused_classes_pick_the_largest_errors():
-    confusion = torch.eye(400, dtype=torch.long) * 50
-    confusion[10, 20] = 30
-    confusion[300, 5] = 12
-    confusion[7, 7] = 1
-    chosen = most_confused_classes(confusion, limit=4)
-    assert chosen == [5, 10, 20, 300]
-    assert most_confused_classes(torch.eye(3, dtype=torch.long)) == [0, 1, 2]
-
-
-def test_report_files(tmp_path):
-    classes = [f"class {i}" for i in range(40)]
-    labels = torch.arange(40).repeat(3)
-    probs = one_hot(((labels + (labels % 7 == 0)) % 40).tolist(), 40)
-    paths = write_report(tmp_path, video_metrics(probs, labels, classes), classes, extra={"views": 30})
-    report = json.loads(paths["report"].read_text())
-    assert report["videos"] == 120 and report["views"] == 30 and "confusion" not in report
-    assert report["top1"] == pytest.approx(34 / 40)
-    assert set(report["worst_classes"][:6]) == {"class 0", "class 7", "class 14", "class 21", "class 28", "class 35"}
-    rows = paths["per_class"].read_text().splitlines()
-    assert rows[0] == "class,videos,correct,accuracy" and len(rows) == 41
-    assert paths["confusion"].stat().st_size > 1000
-
-
-def test_plot_curves_needs_a_log(tmp_path):
-    with pytest.raises(VidclsError, match="no training curves"):
-        plot_curves(tmp_path)
+def test_worst_classes_are_the_present_ones_of_lowest_accuracy():
+    # a: 2/2, b: 0/1, c: absent, d: 1/2
+    metrics = video_metrics(one_hot([0, 0, 0, 3, 0], 4), torch.tensor([0, 0, 1, 3, 3]), list("abcd"))
+    assert [(row["class"], row["accuracy"]) for row in worst_classes(metrics, 2)] == [("b", 0.0), ("d", 0.5)]
+    assert [row["class"] for row in worst_classes(metrics, 10)] == ["b", "d", "a"]  # c has no videos: never listed

@@ -2,18 +2,17 @@
 
 import importlib.util
 import json
+import re
 import warnings
 
 import pytest
 import torch
 
-from tests.conftest import FEW_CLASSES
-from tests.test_prediction import checkpoint  # noqa: F401 (the fixture: a checkpoint from `vidcls fit`)
 import vidcls.inference.export
 from vidcls.cli import main
 from vidcls.errors import VidclsError
 from vidcls.inference.export import export_checkpoint
-from vidcls.inference.predictor import load_checkpoint
+from vidcls.training.checkpoints import load_checkpoint
 
 
 def load_exported(path, format):
@@ -29,28 +28,35 @@ def load_exported(path, format):
 
 
 @pytest.mark.parametrize("format", ["onnx", "torchscript"])
-def test_export_loads_back_and_matches_pytorch_at_any_batch_size(checkpoint, tmp_path, capsys, format):
+def test_export_loads_back_and_matches_pytorch_at_any_batch_size(tiny_checkpoint, tmp_path, capsys, format, few_classes):
     output = tmp_path / f"model.{format}"
     with pytest.raises(SystemExit) as exit_:
-        main(["export", "--checkpoint", str(checkpoint), "--format", format, "--output", str(output)])
+        main(["export", "--checkpoint", str(tiny_checkpoint), "--format", format, "--output", str(output)])
     assert exit_.value.code == 0
-    assert "parity: max abs logit difference" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith(f"{output}: {format}, input video B×3×4×32×32; preprocessing and classes in {output}.json\n")
+    (difference,) = re.findall(r"parity: max abs logit difference (\S+) against PyTorch", out)
+    assert 0 <= float(difference) <= 1e-3  # the default tolerance
 
     exported = load_exported(output, format)
-    model, _ = load_checkpoint(checkpoint)
+    model, clip = load_checkpoint(tiny_checkpoint)
     for batch in (1, 3):
         clips = torch.randn(batch, 3, 4, 32, 32)
         with torch.inference_mode():
             assert torch.allclose(exported(clips), model(clips), atol=1e-4)
 
     sidecar = json.loads(output.with_name(output.name + ".json").read_text())
-    assert sidecar["classes"] == sorted(FEW_CLASSES)
+    assert sidecar["classes"] == sorted(few_classes) and sidecar["format"] == format and sidecar["model"] == "simple3d"
     assert sidecar["input"]["name"] == "video" and sidecar["input"]["shape"] == ["batch", 3, 4, 32, 32]
-    assert sidecar["preprocessing"]["mean"] == [0.45] * 3 and sidecar["preprocessing"]["std"] == [0.225] * 3
-    assert sidecar["preprocessing"]["center_crop"] == 32 and sidecar["format"] == format
+    assert sidecar["output"] == {"name": "logits", "shape": ["batch", 4]}
+    assert sidecar["clip"] == clip.to_dict()  # the whole contract, for a deployment that trains on
+    preprocessing = sidecar["preprocessing"]
+    assert (preprocessing["num_frames"], preprocessing["clip_duration"]) == (4, 2.0)
+    assert (preprocessing["resize_short_side"], preprocessing["center_crop"]) == (32, 32)
+    assert preprocessing["mean"] == [0.45] * 3 and preprocessing["std"] == [0.225] * 3
 
 
-def test_parity_failure_is_an_error(checkpoint, tmp_path, monkeypatch):
+def test_parity_failure_is_an_error(tiny_checkpoint, tmp_path, monkeypatch):
     export_torchscript = vidcls.inference.export._export_torchscript
 
     def drifting(*args):
@@ -59,18 +65,18 @@ def test_parity_failure_is_an_error(checkpoint, tmp_path, monkeypatch):
 
     monkeypatch.setattr(vidcls.inference.export, "_export_torchscript", drifting)
     with pytest.raises(VidclsError, match=r"parity check failed: max abs logit difference 0.01 > tolerance 0.001"):
-        export_checkpoint(checkpoint, "torchscript", tmp_path / "model.pt")
+        export_checkpoint(tiny_checkpoint, "torchscript", tmp_path / "model.pt")
 
 
-def test_onnx_without_its_extra_says_what_to_install(checkpoint, tmp_path, monkeypatch):
+def test_onnx_without_its_extra_says_what_to_install(tiny_checkpoint, tmp_path, monkeypatch):
     find_spec = importlib.util.find_spec
     without_onnxscript = lambda name, *args: None if name == "onnxscript" else find_spec(name, *args)  # noqa: E731
     monkeypatch.setattr(importlib.util, "find_spec", without_onnxscript)
     with pytest.raises(VidclsError, match=r"needs onnxscript: pip install 'vidcls\[export\]'"):
-        export_checkpoint(checkpoint, "onnx", tmp_path / "model.onnx")
+        export_checkpoint(tiny_checkpoint, "onnx", tmp_path / "model.onnx")
 
 
-def test_bad_checkpoint_is_one_line_on_stderr(tmp_path, capsys):
+def test_bad_tiny_checkpoint_is_one_line_on_stderr(tmp_path, capsys):
     not_a_checkpoint = tmp_path / "notes.ckpt"
     not_a_checkpoint.write_text("hello")
     with pytest.raises(SystemExit) as exit_:

@@ -5,24 +5,13 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
-from tests.conftest import FEW_CLASSES
-from tests.test_cli import TINY
 from vidcls.cli import main
-from vidcls.data.info import VideoInfo
+from vidcls.clip import ClipSpec
 from vidcls.datatools.synthetic import SynthConfig, render_video, write_video
-from vidcls.errors import VidclsError
-from vidcls.data.sampling import window_starts
-from vidcls.inference.predictor import ClipSettings, Predictor, Window, load_checkpoint, merge_windows
-
-
-@pytest.fixture(scope="module")
-def checkpoint(synth_root, tmp_path_factory):
-    """A checkpoint as `vidcls fit` writes it: simple3d on 4 frames of 32², after two batches."""
-    out = tmp_path_factory.mktemp("run")
-    main(["fit", *TINY, "--data.root", str(synth_root), "--trainer.default_root_dir", str(out),
-          "--trainer.max_epochs", "1", "--trainer.limit_val_batches", "0", "--trainer.logger", "false"])
-    return next(out.rglob("*.ckpt"))
+from vidcls.inference.predictor import Predictor, Window, merge_windows
+from vidcls.training.checkpoints import load_checkpoint
 
 
 @pytest.fixture
@@ -37,52 +26,66 @@ def predict(capsys, *args):
     return exit_.value.code, capsys.readouterr().out
 
 
-def assert_ranked(predictions, top_k):
+def assert_ranked(predictions, top_k, classes):
     probabilities = [p["probability"] for p in predictions]
     assert len(predictions) == top_k
-    assert {p["class"] for p in predictions} <= set(FEW_CLASSES)
+    assert {p["class"] for p in predictions} <= set(classes)
     assert probabilities == sorted(probabilities, reverse=True)
     assert 0 <= sum(probabilities) <= 1 + 1e-6
 
 
-def test_predict_json_lists_top_k_classes_of_the_checkpoint(checkpoint, video, capsys):
-    status, out = predict(capsys, "--checkpoint", checkpoint, "--top-k", 3, "--json", video)
+def test_predict_json_lists_top_k_classes_of_the_checkpoint(tiny_checkpoint, video, capsys, few_classes):
+    status, out = predict(capsys, "--checkpoint", tiny_checkpoint, "--top-k", 3, "--json", video)
     (entry,) = json.loads(out)
     assert status == 0 and entry["path"] == str(video)
-    assert_ranked(entry["predictions"], 3)
+    assert_ranked(entry["predictions"], 3, few_classes)
 
 
-def test_predict_table(checkpoint, video, capsys, monkeypatch):
+def table_rows(out):
+    """The body rows of the rich tables in ``out``, as lists of stripped cells (the header row is the first)."""
+    return [[cell.strip() for cell in line.strip().strip("│┃").split("│" if "│" in line else "┃")]
+            for line in out.splitlines() if line.strip().startswith(("│", "┃"))]
+
+
+def test_predict_table_shows_what_json_gives(tiny_checkpoint, video, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "300")  # rich wraps to the terminal's width
-    status, out = predict(capsys, "--checkpoint", checkpoint, video)
-    assert status == 0
-    assert str(video) in out and "probability" in out
-    assert sum(name in out for name in FEW_CLASSES) == 4  # top-5 of 4 classes: all of them
+    _, out = predict(capsys, "--checkpoint", tiny_checkpoint, "--json", video)
+    (expected,) = json.loads(out)
+    status, out = predict(capsys, "--checkpoint", tiny_checkpoint, video)
+    header, *rows = table_rows(out)
+    assert status == 0 and header == ["video", "class", "probability"]
+    assert [row[0] for row in rows] == [str(video), "", "", ""]  # top-5 of 4 classes: all of them, one row each
+    assert [row[1:] for row in rows] == [[p["class"], f"{p['probability']:.3f}"] for p in expected["predictions"]]
 
-    status, out = predict(capsys, "--checkpoint", checkpoint, "--timeline", video)
-    assert status == 0 and "start (s)" in out and str(video) in out
+    _, out = predict(capsys, "--checkpoint", tiny_checkpoint, "--json", "--timeline", video)
+    (expected,) = json.loads(out)
+    status, out = predict(capsys, "--checkpoint", tiny_checkpoint, "--timeline", video)
+    assert status == 0 and out.splitlines()[0] == str(video)  # the path above its table
+    header, *rows = table_rows(out)
+    assert header == ["start (s)", "end (s)", "class", "score"]
+    assert rows == [[f"{s['start']:.2f}", f"{s['end']:.2f}", s["label"], f"{s['score']:.3f}"] for s in expected["segments"]]
 
 
-def test_bad_files_are_error_entries_and_the_others_go_on(checkpoint, video, tmp_path, capsys):
+def test_bad_files_are_error_entries_and_the_others_go_on(tiny_checkpoint, video, tmp_path, capsys, few_classes):
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(b"not a video" * 100)
     missing = tmp_path / "missing.mp4"
-    status, out = predict(capsys, "--checkpoint", checkpoint, "--json", corrupt, video, missing)
+    status, out = predict(capsys, "--checkpoint", tiny_checkpoint, "--json", corrupt, video, missing)
     bad, good, absent = json.loads(out)
     assert status == 1
     assert bad["path"] == str(corrupt) and bad["error"] and "predictions" not in bad
-    assert_ranked(good["predictions"], 4)
+    assert_ranked(good["predictions"], 4, few_classes)
     assert absent == {"path": str(missing), "error": "no such file or folder"}
 
 
-def test_folders_expand_to_their_videos_sorted(checkpoint, synth_root, tmp_path, capsys):
+def test_folders_expand_to_their_videos_sorted(tiny_checkpoint, synth_root, tmp_path, capsys):
     folder = tmp_path / "videos"
     for name in ("b/second.mp4", "a/first.MP4", "c.mkv"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(synth_root / "val" / "moving_left" / "moving_left_0000.mp4", folder / name)
     (folder / "notes.txt").write_text("not a video")
     (tmp_path / "empty").mkdir()
-    status, out = predict(capsys, "--checkpoint", checkpoint, "--json", "--top-k", 1, folder, tmp_path / "empty")
+    status, out = predict(capsys, "--checkpoint", tiny_checkpoint, "--json", "--top-k", 1, folder, tmp_path / "empty")
     entries = json.loads(out)
     assert [e["path"] for e in entries] == [str(folder / "a/first.MP4"), str(folder / "b/second.mp4"),
                                             str(folder / "c.mkv"), str(tmp_path / "empty")]
@@ -90,7 +93,7 @@ def test_folders_expand_to_their_videos_sorted(checkpoint, synth_root, tmp_path,
     assert entries[3]["error"] == "folder has no video files" and status == 1
 
 
-def test_timeline_windows_cover_the_video_and_segments_tile_it(checkpoint, tmp_path, capsys):
+def test_timeline_windows_cover_the_video_and_segments_tile_it(tiny_checkpoint, tmp_path, capsys, few_classes):
     # 9 s: three 3 s synthetic videos of different motions, end to end
     config = SynthConfig(seed=3)
     rng = np.random.default_rng(0)
@@ -100,7 +103,7 @@ def test_timeline_windows_cover_the_video_and_segments_tile_it(checkpoint, tmp_p
     write_video(frames, long_video, config.fps)
     duration = len(frames) / config.fps
 
-    status, out = predict(capsys, "--checkpoint", checkpoint, "--json", "--timeline", "--stride", 0.75, "--top-k", 2,
+    status, out = predict(capsys, "--checkpoint", tiny_checkpoint, "--json", "--timeline", "--stride", 0.75, "--top-k", 2,
                           long_video)
     (entry,) = json.loads(out)
     windows, segments = entry["windows"], entry["segments"]
@@ -109,10 +112,10 @@ def test_timeline_windows_cover_the_video_and_segments_tile_it(checkpoint, tmp_p
     assert all(w["end"] - w["start"] == pytest.approx(2.0) for w in windows)  # the training clip duration
     assert all(b["start"] - a["start"] <= 0.75 + 1e-6 for a, b in zip(windows, windows[1:]))
     for window in windows:
-        assert_ranked(window["predictions"], 2)
+        assert_ranked(window["predictions"], 2, few_classes)
     assert segments[0]["start"] == 0 and segments[-1]["end"] == pytest.approx(duration)
     assert all(a["end"] == b["start"] and a["label"] != b["label"] for a, b in zip(segments, segments[1:]))
-    assert all(0 < s["score"] <= 1 and s["label"] in FEW_CLASSES for s in segments)
+    assert all(0 < s["score"] <= 1 and s["label"] in few_classes for s in segments)
 
 
 def test_merge_windows_splits_at_midpoints_between_window_centres():
@@ -123,28 +126,23 @@ def test_merge_windows_splits_at_midpoints_between_window_centres():
     assert segments[0].score == pytest.approx(0.7)
 
 
-def test_window_starts_reach_the_end():
-    info = VideoInfo(begin=0.0, end=5.0, fps=10, num_frames=50, width=8, height=8)
-    assert window_starts(info, window=2.0, stride=1.5) == [0.0, 1.5, 3.0]
-    assert window_starts(info, window=2.0, stride=2.0) == [0.0, 2.0, 3.0]  # the tail gets its own window
-    assert window_starts(info, window=8.0, stride=1.0) == [0.0]  # shorter than a window: one clamped clip
-
-
-def test_python_api_uses_the_checkpoint_settings(checkpoint, video):
-    predictor = Predictor.from_checkpoint(checkpoint, device="cpu")
-    assert predictor.classes == sorted(FEW_CLASSES)
-    assert predictor.settings == ClipSettings(2.0, 4, 32, 32, (0.45, 0.45, 0.45), (0.225, 0.225, 0.225))
+def test_python_api_uses_the_checkpoints_clip(tiny_checkpoint, video, few_classes):
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu")
+    assert predictor.classes == sorted(few_classes)
+    assert predictor.clip == ClipSpec(num_frames=4, crop_size=32, min_scale=32, max_scale=36, eval_resize=32)
     ranked = predictor.predict(video, top_k=10)
-    assert sorted(name for name, _ in ranked) == sorted(FEW_CLASSES)
+    assert sorted(name for name, _ in ranked) == sorted(few_classes)
     assert sum(p for _, p in ranked) == pytest.approx(1, abs=1e-5)  # all classes: the softmax sums to 1
 
 
-def test_settings_missing_from_a_checkpoint_fall_back_to_the_datamodule_defaults():
-    assert ClipSettings.from_hparams({"num_frames": 16}) == ClipSettings(2.0, 16, 224, 256, (0.45,) * 3, (0.225,) * 3)
-
-
-def test_unreadable_checkpoint_is_a_vidcls_error(tmp_path, video):
-    with pytest.raises(VidclsError, match="no such checkpoint"):
-        load_checkpoint(tmp_path / "missing.ckpt")
-    with pytest.raises(VidclsError, match="not a checkpoint"):
-        load_checkpoint(video)
+def test_predictor_feeds_the_network_clips_made_as_its_clip_says(tiny_checkpoint, video):
+    model, _ = load_checkpoint(tiny_checkpoint)
+    seen = []
+    model.network.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    clip = ClipSpec(num_frames=6, clip_duration=1.0, crop_size=24, min_scale=24, max_scale=24, eval_resize=24,
+                    mean=(0.5,) * 3, std=(0.5,) * 3)  # simple3d takes any clip size
+    Predictor(model, clip, num_clips=3, batch_size=2, device="cpu").predict(video)
+    assert [tuple(batch.shape) for batch in seen] == [(2, 3, 6, 24, 24), (1, 3, 6, 24, 24)]
+    clips = torch.cat(seen)
+    assert clips.min() >= -1 - 1e-6 and clips.max() <= 1 + 1e-6  # mean 0.5, std 0.5: pixels in [-1, 1]
+    assert not torch.equal(clips[0], clips[2])  # three positions along the video, not one clip thrice

@@ -1,26 +1,12 @@
+"""The networks: every built-in model takes its preset clip, returns logits, trains, and has its head where the catalogue says."""
+
 import pytest
 import torch
 import torchvision.models.video.mvit as torchvision_mvit
 from torch import nn
 
-from vidcls.cli import run_lightning
-from vidcls.models import build_model, describe_model, get_preset, list_models, model_entry, register_model
-from vidcls.models.pytorchvideo_models import SlowFast
-
-
-def test_registry_lists_the_models():
-    assert {"slow_r50", "simple3d"} <= set(list_models())
-    assert list_models("slow_*") == ["slow_r50"]
-
-
-def test_unknown_model_names_the_choices():
-    with pytest.raises(ValueError, match="unknown model 'resnet9000'.*simple3d"):
-        build_model("resnet9000", 10)
-
-
-def test_names_are_registered_once():
-    with pytest.raises(ValueError, match="already registered"):
-        register_model("simple3d", "again")(lambda num_classes: None)
+from vidcls.models import build_model, get_preset, model_entry
+from vidcls.models.pytorchvideo_models import SLOWFAST_ALPHA, SlowFast
 
 
 def test_simple3d_gives_logits_for_any_clip_size():
@@ -60,24 +46,6 @@ CHEAP_AT_PRESET = ["x3d_xs", "x3d_s", "x3d_m", "r3d_18", "mc3_18", "r2plus1d_18"
 def preset_clip(name, batch=1):
     preset = get_preset(name)
     return torch.randn(batch, 3, preset.num_frames, preset.crop_size, preset.crop_size)
-
-
-def test_every_new_model_is_registered_with_a_preset_and_a_head():
-    assert set(NEW_MODELS) <= set(list_models())
-    for name in NEW_MODELS + ["slow_r50"]:
-        preset, entry = get_preset(name), model_entry(name)
-        assert preset.num_frames > 0 and preset.crop_size <= preset.min_scale <= preset.max_scale, name
-        assert preset.crop_size <= preset.eval_resize and entry.weights_url.startswith("https://"), name
-        assert "Kinetics-400" in describe_model(name)
-    assert get_preset("simple3d") is None
-
-
-def test_presets_follow_the_published_recipes():
-    assert get_preset("x3d_s").num_frames == 13 and get_preset("x3d_s").clip_duration == pytest.approx(13 * 6 / 30)
-    assert get_preset("slowfast_r50").slowfast_alpha == 4 and get_preset("slowfast_r50").num_frames == 32
-    r3d = get_preset("r3d_18")  # torchvision's R3D_18_Weights.KINETICS400_V1.transforms()
-    assert (r3d.crop_size, r3d.eval_resize, r3d.mean) == (112, 128, (0.43216, 0.394666, 0.37645))
-    assert get_preset("swin3d_t").mean == (0.485, 0.456, 0.406)  # ImageNet statistics, as its weights
 
 
 @pytest.mark.parametrize("name", NEW_MODELS)
@@ -129,6 +97,18 @@ def test_one_training_step_changes_the_weights(name, small_mvit):
     assert torch.isfinite(loss) and not torch.equal(before, head.weight)
 
 
+def test_slowfast_alpha_is_the_builders_and_sets_the_fusion_stride():
+    with torch.device("meta"):
+        default = build_model("slowfast_r50", num_classes=3)
+        halved = build_model("slowfast_r50", num_classes=3, alpha=2)
+        assert halved(torch.empty(1, 3, 8, 64, 64)).shape == (1, 3)  # 8 frames: slow pathway 4
+    assert default.alpha == SLOWFAST_ALPHA == 4 and halved.alpha == 2
+    fusion = [m for name, m in default.named_modules() if name.endswith("multipathway_fusion.conv_fast_to_slow")]
+    assert fusion and all(conv.stride == (4, 1, 1) for conv in fusion)
+    fusion = [m for name, m in halved.named_modules() if name.endswith("multipathway_fusion.conv_fast_to_slow")]
+    assert all(conv.stride == (2, 1, 1) for conv in fusion)
+
+
 def test_slowfast_packs_pathways_as_pytorchvideo():
     """Slow frames are linspace(0, T - 1, T // alpha), as pytorchvideo_trainer's SlowFastPackPathway."""
     model = SlowFast(nn.ModuleList([nn.Identity()]), alpha=4)
@@ -140,13 +120,3 @@ def test_slowfast_packs_pathways_as_pytorchvideo():
 def test_mvit_rejects_other_input_sizes():
     with torch.device("meta"), pytest.raises(RuntimeError):
         build_model("mvit_v2_s", num_classes=3)(torch.empty(1, 3, 8, 112, 112))
-
-
-def test_cli_takes_clip_settings_from_the_model_preset_unless_given(tmp_path):
-    args = ["--trainer.accelerator", "cpu", "--trainer.logger", "false", "--data.root", str(tmp_path)]
-    cli = run_lightning([*args, "--model.model", "x3d_xs", "--data.crop_size", "64"], run=False)
-    data = cli.datamodule.hparams
-    assert (data.num_frames, data.clip_duration, data.min_scale, data.eval_resize) == (4, pytest.approx(1.6), 182, 182)
-    assert data.crop_size == 64  # given: kept
-    plain = run_lightning([*args, "--model.model", "simple3d"], run=False).datamodule.hparams
-    assert (plain.num_frames, plain.clip_duration, plain.crop_size) == (8, 2.0, 224)  # no preset: the defaults

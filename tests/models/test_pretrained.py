@@ -1,7 +1,6 @@
 """Starting from earlier weights: the three checkpoint layouts, head replacement, freezing, refusals."""
 
 import warnings
-from pathlib import Path
 
 import lightning as L
 import pytest
@@ -9,18 +8,15 @@ import torch
 from torch.utils.data import DataLoader
 from torchvision.models import video
 
-from vidcls.training.classifier import VideoClassifier
-from vidcls.cli import run_lightning
 from vidcls.errors import VidclsError
-from vidcls.models import build_model, model_entry
+from vidcls.models import build_model
 from vidcls.models.pretrained import freeze_all_but_head, load_pretrained, published_weights, read_weights
+from vidcls.training.classifier import VideoClassifier
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     from pytorchvideo.models import hub
     from pytorchvideo.models.resnet import create_resnet
-
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "finetune_folder.yaml"
 
 
 def assert_loaded_except_head(network, state, head):
@@ -130,12 +126,3 @@ def test_weights_of_another_architecture_are_an_error(tmp_path):
     (tmp_path / "empty.pth").write_bytes(b"")
     with pytest.raises(VidclsError, match="empty.pth: not a checkpoint, or unreadable"):
         read_weights(str(tmp_path / "empty.pth"))
-
-
-def test_finetune_config_names_only_the_model_and_gets_its_preset():
-    cli = run_lightning(["--config", str(CONFIG), "--trainer.accelerator", "cpu", "--trainer.logger", "false"], run=False)
-    assert (cli.model.hparams.model, cli.model.hparams.pretrained) == ("x3d_s", "x3d_s")
-    assert cli.model.network is None  # built, and the weights fetched, only when fitting starts
-    data = cli.datamodule.hparams
-    assert (data.root, data.num_frames, data.crop_size, data.eval_resize) == ("my_videos", 13, 160, 182)
-    assert model_entry("x3d_s").head == "blocks.5.proj"

@@ -1,9 +1,12 @@
+from dataclasses import replace
+
 import lightning as L
 import pytest
 import torch
 
-from vidcls.training.classifier import VideoClassifier
+from vidcls.clip import ClipSpec
 from vidcls.data.datamodule import VideoDataModule
+from vidcls.training.classifier import VideoClassifier
 
 
 def attach_trainer(classifier, monkeypatch, steps, epochs):
@@ -58,6 +61,8 @@ def test_network_is_built_from_the_datamodule_classes_and_saved(synth_root, tmp_
     trainer.save_checkpoint(path)
     restored = VideoClassifier.load_from_checkpoint(path, weights_only=True)
     assert restored.classes == datamodule.classes
+    assert restored.clip_preset == datamodule.clip == ClipSpec(num_frames=4, crop_size=32, min_scale=36, max_scale=40,
+                                                                eval_resize=36)  # the clips it was trained on
     for key, value in classifier.state_dict().items():
         assert torch.equal(value, restored.state_dict()[key]), key
 
@@ -67,3 +72,25 @@ def test_classifier_without_classes_or_datamodule_says_so():
     classifier.trainer = L.Trainer(logger=False)
     with pytest.raises(ValueError, match="needs classes"):
         classifier.configure_model()
+
+
+def test_the_models_clip_feeds_the_data_and_every_checkpoint(synth_root, tmp_path):
+    """A classifier that knows its clip (a checkpoint's, or a preset's) hands it to a datamodule given none."""
+    clip = ClipSpec(num_frames=2, clip_duration=1.0, crop_size=16, min_scale=16, max_scale=20, eval_resize=16)
+    classifier = VideoClassifier("simple3d", clip=clip.to_dict(), optimizer="adamw", lr=1e-3)
+    assert classifier.clip_preset == clip
+    datamodule = VideoDataModule(root=str(synth_root), batch_size=4, num_workers=0, hflip_prob=0.0)
+    seen = []
+
+    class Record(L.Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_idx):
+            seen.append(tuple(batch["video"].shape))
+
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=0, logger=False, enable_progress_bar=False,
+                        default_root_dir=tmp_path, callbacks=[Record()])
+    trainer.fit(classifier, datamodule)
+    assert seen == [(4, 3, 2, 16, 16)]
+    assert datamodule.clip == replace(clip, hflip_prob=0.0)  # the data's own value wins, the rest is the model's
+    trainer.save_checkpoint(tmp_path / "model.ckpt")
+    stored = torch.load(tmp_path / "model.ckpt", weights_only=True)["hyper_parameters"]["clip"]
+    assert ClipSpec.from_dict(stored) == replace(clip, hflip_prob=0.0)

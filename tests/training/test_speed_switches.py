@@ -10,7 +10,7 @@ import torch
 
 from vidcls.training.classifier import VideoClassifier
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "train_throughput.py"
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "train_throughput.py"
 SMALL_NET = {"widths": (4, 8)}  # simple3d at two blocks: compiles in seconds
 
 
@@ -23,16 +23,22 @@ def configured(device: str, **switches) -> VideoClassifier:
     return classifier.to(device).eval()
 
 
-def test_defaults_channels_last_on_compile_off():
-    hparams = VideoClassifier("simple3d", classes=["a", "b"]).hparams
-    assert hparams.channels_last is True
-    assert hparams.compile is False
-
-
-def test_channels_last_is_a_no_op_on_cpu():
-    classifier = configured("cpu", channels_last=True)
+def conv_weights(classifier: VideoClassifier) -> list[torch.Tensor]:
     weights = [p for p in classifier.network.parameters() if p.dim() == 5]
-    assert weights and all(p.is_contiguous() for p in weights)
+    assert weights
+    return weights
+
+
+def test_channels_last_on_cpu_keeps_outputs_and_survives_loading_weights():
+    fast = configured("cpu", channels_last=True)
+    plain = configured("cpu", channels_last=False)
+    assert all(p.is_contiguous(memory_format=torch.channels_last_3d) for p in conv_weights(fast))
+    assert all(p.is_contiguous() for p in conv_weights(plain))
+    clips = torch.randn(2, 3, 4, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(clips), plain(clips), rtol=1e-4, atol=1e-5)
+    fast.load_state_dict(plain.state_dict())  # a checkpoint saved in the plain layout
+    assert all(p.is_contiguous(memory_format=torch.channels_last_3d) for p in conv_weights(fast))
 
 
 def test_compile_keeps_state_dict_keys_and_outputs():
@@ -44,7 +50,7 @@ def test_compile_keeps_state_dict_keys_and_outputs():
         torch.testing.assert_close(compiled(clips), compiled.network.forward(clips))  # .forward skips the compiled call
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="channels_last applies on CUDA only")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_channels_last_on_cuda_keeps_outputs():
     fast = configured("cuda", channels_last=True)
     plain = configured("cuda", channels_last=False)
@@ -61,5 +67,9 @@ def test_throughput_benchmark_prints_its_table(synth_root, tmp_path):
                "--data", str(synth_root), "--cache", str(tmp_path)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "| model | clip | batch | switches | model-only clips/s |" in result.stdout
-    assert "| x3d_xs | 4x32² | 2 | baseline |" in result.stdout
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith("| x3d_xs |")]
+    cells = [cell.strip() for cell in row.strip("| ").split("|")]
+    assert cells[:4] == ["x3d_xs", "4x32²", "2", "baseline"]
+    model_only, versus, end_to_end, share = cells[4:]
+    assert float(model_only) > 0 and float(end_to_end) > 0 and versus == "1.00x"
+    assert share.endswith("%") and abs(int(share[:-1]) - 100 * float(end_to_end) / float(model_only)) <= 1

@@ -3,9 +3,9 @@ checkpoint it leaves predicts new videos."""
 
 import lightning as L
 
-from vidcls.training.classifier import VideoClassifier
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.inference.predictor import Predictor
+from vidcls.training.classifier import VideoClassifier
 
 
 def test_simple3d_learns_motion_classes_and_predicts_them(synth_root, tmp_path, media_dir_or_none):

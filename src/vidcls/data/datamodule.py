@@ -25,7 +25,7 @@ from vidcls.data.sources import (
     resolve_labels,
     scan_class_folders,
 )
-from vidcls.data.transforms import eval_transform, test_transform, train_transform
+from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
 
 
@@ -179,7 +179,7 @@ class VideoDataModule(L.LightningDataModule):
                 raise DatasetError(f"no data for the val split: give {self.root}/val or val_list")
         if stage == "test":
             self.datasets["test"] = VideoClipDataset(
-                self._samples(self._test_split()), transform=test_transform(clip), num_clips=clip.test_clips, **common
+                self._samples(self._test_split()), transform=multi_view_transform(clip), num_clips=clip.test_clips, **common
             )
 
     def _samples(self, split: str) -> list[VideoSample]:

@@ -3,7 +3,7 @@
 Spatial work (resize, crop, flip) runs on uint8 frames, before conversion to float, so it moves
 a quarter of the bytes; training crops before it resizes, so it resizes only the pixels it keeps.
 Input is a decoded clip ``T×C×H×W`` uint8; output is what the models take, ``C×T×H×W`` float,
-normalised. :func:`train_transform`, :func:`eval_transform` and :func:`test_transform` build each
+normalised. :func:`train_transform`, :func:`eval_transform` and :func:`multi_view_transform` build each
 preset from the one clip contract (:class:`~vidcls.clip.ClipSpec`).
 """
 
@@ -163,7 +163,7 @@ def eval_transform(clip: ClipSpec) -> EvalPreset:
     return EvalPreset(crop_size=clip.crop_size, resize_size=clip.eval_resize, mean=clip.mean, std=clip.std)
 
 
-def test_transform(clip: ClipSpec) -> MultiViewPreset:
+def multi_view_transform(clip: ClipSpec) -> MultiViewPreset:
     return MultiViewPreset(
         crop_size=clip.crop_size, resize_size=clip.eval_resize, num_crops=clip.test_crops, mean=clip.mean, std=clip.std
     )

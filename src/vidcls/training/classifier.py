@@ -47,9 +47,11 @@ class VideoClassifier(L.LightningModule):
         nonfinite_loss: a NaN or infinite training loss stops the run with a message naming the
             step ("stop"), or that step is skipped and logged ("skip"; single-device runs only:
             under DDP every rank must take the same steps).
-        channels_last: on a GPU, keep the network's weights and the clips in ``channels_last_3d``
-            (NDHWC), the layout of cuDNN's fastest 3D convolutions, on tensor cores under mixed
-            precision. Ignored on CPU. Mixed precision itself is ``--trainer.precision``.
+        channels_last: keep the network's weights and the clips in ``channels_last_3d`` (NDHWC):
+            the layout of cuDNN's fastest 3D convolutions (tensor cores under mixed precision) and
+            of oneDNN's on the CPU, where it measured 1.05x (slow_r50) to 3x (simple3d) faster in
+            fp32 and 8x for simple3d with bf16 (benchmarks/RESULTS.md). Mixed precision itself is
+            ``--trainer.precision`` (``bf16-mixed`` on CPUs with AVX512-BF16 or AMX).
         compile: compile the network with ``torch.compile`` (in place: checkpoints keep their
             keys). The first steps take minutes while it compiles; worth it for long runs.
     """
@@ -99,6 +101,8 @@ class VideoClassifier(L.LightningModule):
             load_pretrained(self.network, self.hparams.model, self.hparams.pretrained)
         if self.hparams.freeze_backbone:
             freeze_all_but_head(self.network, self.hparams.model)
+        if self.hparams.channels_last:  # kept by the move to a GPU and by loading a state dict into it
+            self.network.to(memory_format=torch.channels_last_3d)
         top_k = min(5, num_classes)
         for stage in ("train", "val"):
             setattr(self, f"{stage}_top1", MulticlassAccuracy(num_classes, top_k=1, average="micro"))
@@ -117,9 +121,6 @@ class VideoClassifier(L.LightningModule):
             if datamodule is None or not getattr(datamodule, "classes", None):
                 raise ValueError("VideoClassifier needs classes: pass classes=... or train with a VideoDataModule")
             self._build(datamodule.classes)
-        on_gpu = self._trainer is not None and self._trainer.strategy.root_device.type == "cuda"  # no trainer: loading
-        if self.hparams.channels_last and on_gpu:
-            self.network.to(memory_format=torch.channels_last_3d)  # the move to the GPU keeps the layout
         if self.hparams.compile:
             self.network.compile()
 
@@ -128,7 +129,7 @@ class VideoClassifier(L.LightningModule):
         checkpoint[self.CHECKPOINT_HYPER_PARAMS_KEY] = {**checkpoint[self.CHECKPOINT_HYPER_PARAMS_KEY], "pretrained": None}
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        if self.hparams.channels_last and clips.is_cuda:
+        if self.hparams.channels_last and clips.dim() == 5:
             clips = clips.contiguous(memory_format=torch.channels_last_3d)
         return self.network(clips)
 

@@ -1,0 +1,84 @@
+"""The clip contract: precedence (given > model's > defaults), stored form, and one-line validation."""
+
+import json
+
+import pytest
+
+from vidcls.clip import ClipSpec, resolve_clip
+from vidcls.errors import VidclsError
+
+X3D_LIKE = ClipSpec(num_frames=13, clip_duration=2.6, crop_size=160, min_scale=182, max_scale=228, eval_resize=182)
+
+
+def test_a_given_value_wins_even_when_it_equals_the_default():
+    given = {"num_frames": 8, "crop_size": 224, "min_scale": 256, "max_scale": 320, "eval_resize": 256}  # the defaults
+    clip = X3D_LIKE.with_given(given)
+    assert (clip.num_frames, clip.crop_size, clip.min_scale, clip.max_scale, clip.eval_resize) == (8, 224, 256, 320, 256)
+    assert clip.clip_duration == 2.6  # not given: the spec's own
+
+
+def test_none_means_not_given():
+    assert X3D_LIKE.with_given({name: None for name in ClipSpec.field_names()}) == X3D_LIKE
+
+
+def test_resolve_clip_is_given_over_preset_over_defaults():
+    assert resolve_clip(None, {}) == ClipSpec()
+    assert resolve_clip(None, {"num_frames": 4, "crop_size": None}) == ClipSpec(num_frames=4)
+    assert resolve_clip(X3D_LIKE, {}) == X3D_LIKE
+    resolved = resolve_clip(X3D_LIKE, {"num_frames": 8, "hflip_prob": 0.0, "mean": [0.5, 0.5, 0.5]})
+    assert resolved == ClipSpec(num_frames=8, clip_duration=2.6, crop_size=160, min_scale=182, max_scale=228,
+                                hflip_prob=0.0, eval_resize=182, mean=(0.5, 0.5, 0.5))
+
+
+def test_stored_form_round_trips_through_json():
+    clip = ClipSpec(num_frames=4, mean=[0.4, 0.5, 0.6], std=(1, 1, 1))
+    assert clip.mean == (0.4, 0.5, 0.6) and clip.std == (1.0, 1.0, 1.0)  # lists from YAML/JSON become tuples
+    stored = json.loads(json.dumps(clip.to_dict()))
+    assert stored["mean"] == [0.4, 0.5, 0.6]
+    assert ClipSpec.from_dict(stored) == clip and hash(ClipSpec.from_dict(stored)) == hash(clip)
+
+
+def test_from_dict_takes_the_defaults_for_missing_keys():
+    assert ClipSpec.from_dict({"num_frames": 16}) == ClipSpec(num_frames=16)
+
+
+def test_from_dict_rejects_unknown_keys_naming_them_and_the_known_ones():
+    with pytest.raises(VidclsError) as error:
+        ClipSpec.from_dict({"num_frames": 16, "sampling_rate": 8, "slowfast_alpha": 4})
+    message = str(error.value)
+    assert message.startswith("clip settings: unknown sampling_rate, slowfast_alpha; known: num_frames, clip_duration,")
+    assert "\n" not in message
+
+
+def test_at_sampling_rate_is_frames_times_rate_at_the_source_fps():
+    assert ClipSpec.at_sampling_rate(13, 6).clip_duration == pytest.approx(2.6)  # 30 fps
+    assert ClipSpec.at_sampling_rate(16, 2, fps=15).clip_duration == pytest.approx(32 / 15)
+    assert ClipSpec.at_sampling_rate(8, 8, crop_size=160).crop_size == 160
+
+
+@pytest.mark.parametrize(
+    "settings, problem",
+    [
+        ({"num_frames": 0}, "num_frames must be positive"),
+        ({"clip_duration": -1.0}, "clip_duration must be positive"),
+        ({"test_crops": 0}, "test_crops must be positive"),
+        ({"crop_size": 224, "min_scale": 200}, "min_scale 200 is below crop_size 224: the training crop would not fit"),
+        ({"min_scale": 300, "max_scale": 280}, "max_scale 280 is below min_scale 300"),
+        ({"eval_resize": 200}, "eval_resize 200 is below crop_size 224: the eval crop would not fit"),
+        ({"hflip_prob": 1.5}, "hflip_prob 1.5 is not a probability"),
+        ({"mean": (0.5, 0.5)}, "mean and std need three values each, std positive"),
+        ({"std": (0.2, 0.0, 0.2)}, "mean and std need three values each, std positive"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(settings, problem):
+    with pytest.raises(VidclsError) as error:
+        ClipSpec(**settings)
+    assert str(error.value) == f"clip settings: {problem}"
+
+
+def test_every_problem_is_named_in_the_same_line():
+    with pytest.raises(VidclsError) as error:
+        X3D_LIKE.with_given({"crop_size": 224, "num_frames": 0})
+    assert str(error.value) == ("clip settings: num_frames must be positive; "
+                                "min_scale 182 is below crop_size 224: the training crop would not fit; "
+                                "eval_resize 182 is below crop_size 224: the eval crop would not fit")

@@ -1,0 +1,60 @@
+"""The LightningCLI behind `vidcls fit/test`: configs name a model and get its clip; given values win."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from vidcls.cli import main
+from vidcls.clip import ClipSpec
+from vidcls.models import get_preset
+from vidcls.training.config import run_lightning
+
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "finetune_folder.yaml"
+
+
+def parsed(synth_root, tmp_path, *args):
+    """``vidcls fit ARGS`` parsed and built, then the data set up as ``trainer.fit`` does it (the model attached)."""
+    cli = run_lightning(["--trainer.accelerator", "cpu", "--trainer.logger", "false", "--data.root", str(synth_root),
+                         "--trainer.default_root_dir", str(tmp_path), *args], run=False)
+    cli.trainer.strategy.connect(cli.model)
+    cli.datamodule.trainer = cli.trainer
+    cli.datamodule.setup("fit")
+    return cli
+
+
+def test_fit_takes_the_clip_from_the_model_preset_except_each_value_given(synth_root, tmp_path):
+    # each value given equals ClipSpec's default, and still wins over x3d_s's (160² crops of a 182-228 short side)
+    given = {"crop_size": 224, "min_scale": 256, "max_scale": 320, "eval_resize": 256}
+    flags = [part for key, value in given.items() for part in (f"--data.{key}", str(value))]
+    cli = parsed(synth_root, tmp_path, "--model.model", "x3d_s", *flags)
+    clip = cli.datamodule.clip
+    assert clip == replace(get_preset("x3d_s"), **given)
+    assert (clip.num_frames, clip.clip_duration, clip.hflip_prob) == (13, pytest.approx(13 * 6 / 30), 0.5)  # the preset's
+    train = cli.datamodule.datasets["train"]
+    assert (train.num_frames, train.transform.crop_size, train.transform.min_scale, train.transform.max_scale) == (
+        13, 224, 256, 320)
+
+
+def test_a_model_without_preset_gets_the_defaults(synth_root, tmp_path):
+    cli = parsed(synth_root, tmp_path, "--model.model", "simple3d", "--data.num_frames", "4")
+    assert cli.datamodule.clip == ClipSpec(num_frames=4)
+
+
+def test_a_given_crop_that_the_preset_scales_cannot_hold_is_one_line(synth_root, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", "--trainer.accelerator", "cpu", "--trainer.logger", "false", "--data.root", str(synth_root),
+              "--trainer.default_root_dir", str(tmp_path), "--model.model", "x3d_s", "--data.crop_size", "224"])
+    assert exit_.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == ("vidcls: error: clip settings: min_scale 182 is below crop_size 224: the training crop would not fit; "
+                    "eval_resize 182 is below crop_size 224: the eval crop would not fit")
+
+
+def test_finetune_config_names_only_the_model_and_gets_its_preset():
+    cli = run_lightning(["--config", str(CONFIG), "--trainer.accelerator", "cpu", "--trainer.logger", "false"], run=False)
+    assert (cli.model.hparams.model, cli.model.hparams.pretrained) == ("x3d_s", "x3d_s")
+    assert cli.model.network is None  # built, and the weights fetched, only when fitting starts
+    datamodule = cli.datamodule
+    datamodule.model_clip = cli.model.clip_preset  # what setup takes from the trainer's module
+    assert datamodule.hparams.root == "my_videos" and datamodule.clip == get_preset("x3d_s")
