@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import os
 import shutil
 import subprocess
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -40,39 +37,6 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         command += ["-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", *flags, str(made[kind])]
         subprocess.run(command, check=True)
     return made
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    """Serves ``<root>/<id>.mp4``; ``server.script[id]`` lists error codes to answer first."""
-
-    def do_GET(self) -> None:
-        youtube_id = Path(self.path).stem
-        self.server.requests.append(youtube_id)
-        script = self.server.script.get(youtube_id)
-        if script:
-            self.send_error(script.pop(0))
-            return
-        try:
-            super().do_GET()
-        except (BrokenPipeError, ConnectionResetError):  # yt-dlp reads only the start of a probe
-            pass
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    root = tmp_path / "www"
-    root.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
-    httpd.root, httpd.requests, httpd.script = root, [], {}
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/{{youtube_id}}.mp4"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def serve(server, source: Path, *youtube_ids: str) -> None:
