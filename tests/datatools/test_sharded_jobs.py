@@ -18,7 +18,7 @@ from tests.conftest import counter_video
 from vidcls.cli import main as vidcls_main
 from vidcls.cli.data import main as data_main
 from vidcls.datatools.download import DownloadConfig, download_clips
-from vidcls.datatools.kinetics import plan_kinetics
+from vidcls.datatools.kinetics import Report, plan_kinetics
 from vidcls.datatools.shards import Shard
 
 N = 3
@@ -37,7 +37,7 @@ VIDEOS = ("train/abseiling/a1.mp4", "train/abseiling/a2.mp4", "train/zumba/z1.mp
 BROKEN = "val/zumba/broken.mp4"
 
 
-class Interrupted(Exception):
+class Killed(Exception):
     """Stands for the scheduler killing a task: raised in the main thread while downloads run."""
 
 
@@ -89,7 +89,7 @@ def served(server, tmp_path: Path):
     return server
 
 
-def test_sharded_download_and_merge_equal_one_run(tmp_path, served, csvs, capsys):
+def test_sharded_download_and_merge_equal_one_run(tmp_path, served, csvs, capsys, monkeypatch):
     config = DownloadConfig(url_template=served.url, jobs=2)
     one, sharded = tmp_path / "one", tmp_path / "sharded"
     unsharded_counts = download_clips(plan_kinetics(csvs, one), config)
@@ -98,14 +98,17 @@ def test_sharded_download_and_merge_equal_one_run(tmp_path, served, csvs, capsys
     assert sorted(len(plan.clips) for plan in plans) == [1, 2, 5] and sum(len(p.clips) for p in plans) == 8
 
     # shard 1 is killed after its first clip; a merge now names what is missing and unfinished
-    def stop_after_first(done: int, total: int) -> None:
+    def kill_after_first(done: int, total: int) -> None:
         if done >= 1:
-            raise Interrupted
+            raise Killed
 
-    with pytest.raises(Interrupted):
-        download_clips(plans[1], DownloadConfig(url_template=served.url, jobs=1), stop_after_first)
+    with monkeypatch.context() as patched, pytest.raises(Killed):
+        patched.setattr(Report, "write", lambda report: None)  # killed: no clean-up, only the rows appended so far
+        download_clips(plans[1], DownloadConfig(url_template=served.url, jobs=1), kill_after_first)
     finished = {clip.youtube_id for clip in plans[1].clips if plans[1].is_finished(clip)}
     assert 1 <= len(finished) < len(plans[1].clips)
+    appended = plans[1].report_path.read_text().splitlines()[1:]  # no clean-up rewrote it with pending rows
+    assert 1 <= len(appended) <= len(finished) and all(row.endswith(",downloaded,") for row in appended)
     err = one_line_error(capsys, "kinetics", *csv_flags(csvs), "--out", str(sharded), "--merge")
     assert f"{sharded}: cannot merge, shards missing: 0/3 2/3; unfinished (rerun them): 1/3" in err
     assert not (sharded / "download_report.csv").exists()
