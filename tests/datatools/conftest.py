@@ -31,6 +31,7 @@ class _Handler(SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def server(tmp_path: Path):
+    """A local server for yt-dlp: ``.root`` (``<id>.mp4`` files), ``.url`` (the ``--url-template``), ``.requests``, ``.script``."""
     root = tmp_path / "www"
     root.mkdir()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
