@@ -41,6 +41,25 @@ def test_kinetics_dry_run_reads_the_csv_without_torch(tmp_path):
     assert heavy_modules_loaded("data", "kinetics", "--csv", str(csv), "--out", str(tmp_path / "k"), "--dry-run") == []
 
 
+def test_kinetics_shards_and_merge_read_text_without_torch(tmp_path):
+    csv = tmp_path / "val.csv"
+    csv.write_text("label,youtube_id,time_start,time_end,split\nabseiling,abc,0,10,val\n")
+    (tmp_path / "flat").mkdir()
+    kinetics = ["data", "kinetics", "--csv", str(csv), "--out", str(tmp_path / "k")]
+    assert heavy_modules_loaded(*kinetics, "--from-dir", str(tmp_path / "flat"), "--shard", "0/1") == []
+    assert heavy_modules_loaded(*kinetics, "--merge") == []
+    assert (tmp_path / "k" / "download_report.csv").is_file()
+
+
+def test_verify_merge_reads_manifests_without_torch(tmp_path):
+    (tmp_path / "val" / "a").mkdir(parents=True)
+    (tmp_path / "val" / "a" / "v.mp4").write_bytes(b"")
+    (tmp_path / "manifest.0-of-1.csv").write_text("path,label,frames,fps,duration,width,height,ok,error\n"
+                                                  "val/a/v.mp4,a,,,,,,false,empty file\n")
+    assert heavy_modules_loaded("data", "verify", str(tmp_path), "--merge", "--allow-bad") == []
+    assert (tmp_path / "manifest.csv").read_text().endswith("val/a/v.mp4,a,,,,,,false,empty file\n")
+
+
 def test_verify_decodes_without_lightning(make_counter_video, tmp_path):
     video = make_counter_video()
     loaded = heavy_modules_loaded("data", "verify", str(video.parent), "--manifest", str(tmp_path / "m.csv"), "--json")

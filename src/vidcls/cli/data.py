@@ -6,19 +6,23 @@ import argparse
 import json
 from collections.abc import Sequence
 from contextlib import nullcontext
+from pathlib import Path
 
 from vidcls.cli.progress import progress_bar
-from vidcls.datatools.prepare import PrepareConfig, format_size, prepare_dataset
+from vidcls.datatools.prepare import PrepareConfig, format_size, merge_lists, prepare_dataset
+from vidcls.datatools.shards import Shard, parse_shard, shard_file
 from vidcls.datatools.verify import (
     DEFAULT_JOBS,
     DEFAULT_TIMEOUT,
     ProbeOptions,
     default_manifest,
     find_videos,
+    merge_manifests,
     probe_videos,
     summary,
     write_manifest,
 )
+from vidcls.errors import VidclsError
 
 
 def main(argv: Sequence[str]) -> int:
@@ -71,18 +75,36 @@ def _add_kinetics(tools: argparse._SubParsersAction) -> None:
     kinetics.add_argument("--format", help="yt-dlp format selector (default: at most 480p)")
     kinetics.add_argument("--dry-run", action="store_true", help="print clips and classes per split, do nothing")
     kinetics.add_argument("--json", action="store_true", help="with --dry-run: print the plan as JSON")
+    _add_sharding(kinetics, "the shards' reports into the lists, classes and report of one run; downloads nothing")
     kinetics.set_defaults(handler=_kinetics)
 
 
-def _kinetics(args: argparse.Namespace) -> int:
-    from vidcls.datatools.kinetics import REPORT_NAME, format_summary, ingest, plan_kinetics
+def _add_sharding(tool: argparse.ArgumentParser, merged: str) -> None:
+    tool.add_argument("--shard", metavar="I/N", help="do only shard I of N (numbered from 0: a job array's task "
+                      "index), writing files of its own (NAME.I-of-N.EXT), so N shards can run at once")
+    tool.add_argument("--merge", action="store_true", help=f"after all shards: combine {merged}")
 
-    plan = plan_kinetics(args.csv, args.out)
+
+def _shard(args: argparse.Namespace) -> Shard | None:
+    if args.merge and args.shard:
+        raise VidclsError("--merge combines every shard: give it no --shard")
+    return parse_shard(args.shard) if args.shard else None
+
+
+def _kinetics(args: argparse.Namespace) -> int:
+    from vidcls.datatools.kinetics import format_summary, ingest, merge_shards, plan_kinetics
+
+    shard = _shard(args)
+    if args.merge and (args.dry_run or args.from_dir):
+        raise VidclsError("--merge reads the shards' reports: give it no --dry-run or --from-dir")
+    plan = plan_kinetics(args.csv, args.out, shard)
     if args.dry_run:
         summary = plan.summary()
         print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
         return 0
-    if args.from_dir:
+    if args.merge:
+        counts = merge_shards(plan)
+    elif args.from_dir:
         counts = ingest(plan, args.from_dir)
     else:
         # imported here: yt-dlp is slow to import and only downloads need it
@@ -97,7 +119,7 @@ def _kinetics(args: argparse.Namespace) -> int:
         with progress_bar("Downloading clips") as update:
             counts = download_clips(plan, config, update)
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"{args.out}: {statuses} (details: {plan.out / REPORT_NAME})")
+    print(f"{args.out}: {statuses} (details: {plan.report_path})")
     return 0
 
 
@@ -121,14 +143,20 @@ def _add_prepare(tools: argparse._SubParsersAction) -> None:
     prepare.add_argument("--tune", default=defaults.tune,
                          help="x264 tune (default fastdecode: half the decode time, ~8%% more bytes; 'none' for x264's default)")
     prepare.add_argument("--jobs", type=int, default=defaults.jobs, help="parallel FFmpeg processes (default: CPUs)")
+    _add_sharding(prepare, "the shards' rewritten lists into DST/<list name> (SRC a list file); encodes nothing")
     prepare.set_defaults(handler=_prepare)
 
 
 def _prepare(args: argparse.Namespace) -> int:
+    shard = _shard(args)
+    if args.merge:
+        list_file, left_out = merge_lists(args.src, args.dst)
+        print(f"{list_file}: merged; {left_out} listed video(s) left out (they failed in their shard)")
+        return 0
     tune = None if args.tune == "none" else args.tune
     config = PrepareConfig(args.short_side, args.fps, args.gop, args.crf, args.preset, tune, args.jobs)
     with progress_bar("Re-encoding videos") as update:
-        result = prepare_dataset(args.src, args.dst, config, update)
+        result = prepare_dataset(args.src, args.dst, config, update, shard)
     for path, reason in result.failed:
         print(f"{path}: {reason}")
     listed = f"; list: {result.list_file}" if result.list_file else ""
@@ -157,15 +185,21 @@ def _add_verify(tools: argparse._SubParsersAction) -> None:
                         help="a larger frame (width x height) is bad, not decoded (default 4096*4096; 0: no limit)")
     verify.add_argument("--max-duration", type=float, metavar="SECONDS",
                         help="a longer video is bad, not decoded (default: no limit)")
+    _add_sharding(verify, "the shards' manifests into the manifest of one run; decodes nothing")
     verify.set_defaults(handler=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
-    videos = find_videos(args.source)
-    with nullcontext() if args.json else progress_bar("Verifying videos") as update:  # JSON alone on stdout
-        options = ProbeOptions(args.max_pixels or None, args.max_duration, args.full)
-        probes = probe_videos(videos, args.jobs, args.timeout, update, options)
-    manifest = write_manifest(probes, args.manifest or default_manifest(args.source))
+    shard = _shard(args)
+    manifest = Path(args.manifest or default_manifest(args.source))
+    if args.merge:
+        probes = merge_manifests(args.source, manifest)
+    else:
+        videos = find_videos(args.source, shard)
+        with nullcontext() if args.json else progress_bar("Verifying videos") as update:  # JSON alone on stdout
+            options = ProbeOptions(args.max_pixels or None, args.max_duration, args.full)
+            probes = probe_videos(videos, args.jobs, args.timeout, update, options)
+    manifest = write_manifest(probes, shard_file(manifest, shard))
     report = summary(probes, manifest)
     if args.json:
         print(json.dumps(report, indent=2))

@@ -57,12 +57,13 @@ def scan_class_folders(split_dir: str | Path) -> list[LabelledVideo]:
     return videos
 
 
-def read_list_file(list_file: str | Path) -> list[LabelledVideo]:
+def read_list_file(list_file: str | Path, allow_empty: bool = False) -> list[LabelledVideo]:
     """Read a list of videos: ``path label`` lines, a CSV with a ``path,label`` header, or a manifest.
 
     A manifest (a CSV with an ``ok`` column, written by ``vidcls data verify``) lists only the
     videos that probed ok; the bad ones are skipped and their number logged. Paths are relative
-    to the list file's folder unless absolute. Every listed file must exist.
+    to the list file's folder unless absolute. Every listed file must exist. A list naming no
+    video is an error, unless ``allow_empty`` (a shard's list, whose share may be empty).
     """
     list_file = Path(list_file)
     if not list_file.is_file():
@@ -83,7 +84,7 @@ def read_list_file(list_file: str | Path) -> list[LabelledVideo]:
         if not path.is_file():
             raise DatasetError(f"{origin}: video not found: {path}")
         videos.append(LabelledVideo(path, label, origin))
-    if not videos:
+    if not videos and not allow_empty:
         raise DatasetError(f"{list_file}: list file names no videos")
     return videos
 

@@ -32,7 +32,7 @@ import yt_dlp
 from yt_dlp.utils import DownloadError, download_range_func
 
 from vidcls.data.decoding import VideoReader
-from vidcls.datatools.kinetics import Clip, KineticsPlan, Report, write_classes, write_lists
+from vidcls.datatools.kinetics import Clip, KineticsPlan, recording
 from vidcls.errors import VidclsError
 
 YOUTUBE_URL = "https://www.youtube.com/watch?v={youtube_id}"
@@ -88,8 +88,7 @@ def download_clips(
     """
     if "{youtube_id}" not in config.url_template:
         raise VidclsError(f"url template {config.url_template!r} must contain {{youtube_id}}")
-    write_classes(plan)
-    with Report(plan) as report:
+    with recording(plan) as report:
         todo = [
             clip
             for clip in plan.clips
@@ -110,7 +109,6 @@ def download_clips(
             except BaseException:
                 pool.shutdown(cancel_futures=True)  # finish the clips under way, start no more
                 raise
-    write_lists(plan)
     return report.counts()
 
 

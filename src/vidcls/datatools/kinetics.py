@@ -11,6 +11,11 @@ and the exact labels are kept beside them:
   (``--data.train_list`` / ``--data.val_list``); unlabelled splits get no list.
 - ``DIR/download_report.csv``: the last status of every clip (see :class:`Report`).
 
+A run with a :class:`~vidcls.datatools.shards.Shard` handles only its share of the clips and
+writes only ``DIR/download_report.I-of-N.csv`` and ``.json`` (its statuses; what it read and
+whether it ran to its end); :func:`merge_shards` then writes the files above from them, as one
+unsharded run writes them.
+
 Train with ``vidcls fit ... --data.train_list DIR/train.csv --data.val_list DIR/val.csv
 --data.classes DIR/classes.txt``. Downloading is in :mod:`vidcls.datatools.download`.
 """
@@ -20,19 +25,23 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidcls.data.sources import SPLITS
+from vidcls.datatools.shards import Shard, check_complete, select, shard_file, shard_files
 from vidcls.errors import DatasetError
 from vidcls.io import write_text_atomic
 
 REQUIRED_COLUMNS = ("youtube_id", "time_start", "time_end", "split")
 REPORT_NAME = "download_report.csv"
+SHARD_STATE_NAME = "download_report.json"  # a shard's: the digest of the CSVs' clips, and whether it ran to its end
 REPORT_FIELDS = ("youtube_id", "time_start", "time_end", "split", "label", "status", "error")
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]+")  # also keeps ids from naming paths ("../x", "a/b")
 _SAFE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -52,6 +61,11 @@ class Clip:
     @property
     def filename(self) -> str:
         return f"{self.youtube_id}_{int(self.start):06d}_{int(self.end):06d}.mp4"
+
+
+def clip_key(clip: Clip) -> str:
+    """What decides a clip's shard: its segment of video, whatever its row, split or label."""
+    return f"{clip.youtube_id} {clip.start:g} {clip.end:g}"
 
 
 def read_kinetics_csv(path: str | Path) -> list[Clip]:
@@ -144,11 +158,17 @@ def read_classes_csv(path: Path) -> dict[str, str]:
 
 @dataclass
 class KineticsPlan:
-    """The clips to have under ``out`` and the folder of every label."""
+    """The clips to have under ``out`` (a shard's share of them) and the folder of every label."""
 
     out: Path
     clips: list[Clip]
     folders: dict[str, str]  # exact label -> folder name, including labels of earlier runs
+    shard: Shard | None = None
+    digest: str = ""  # of every clip the CSVs list: a merge checks that all shards read the same CSVs
+
+    @property
+    def report_path(self) -> Path:
+        return shard_file(self.out / REPORT_NAME, self.shard)
 
     def path(self, clip: Clip) -> Path:
         split_dir = self.out / clip.split
@@ -166,7 +186,8 @@ class KineticsPlan:
         finished = set(filter(self.is_finished, self.clips)) if self.out.is_dir() else set()
         by_split = {split: [clip for clip in self.clips if clip.split == split] for split in SPLITS}
         splits = {split: _counts(clips, finished) for split, clips in by_split.items() if clips}
-        return {"out": str(self.out), "splits": splits, "total": _counts(self.clips, finished)}
+        shard = {"shard": str(self.shard)} if self.shard else {}
+        return {"out": str(self.out), **shard, "splits": splits, "total": _counts(self.clips, finished)}
 
 
 def _counts(clips: Sequence[Clip], finished: set[Clip]) -> dict[str, int]:
@@ -180,11 +201,16 @@ def format_summary(summary: dict) -> str:
     rows += [(name, *map(str, counts.values())) for name, counts in summary["splits"].items()]
     rows.append(("total", *map(str, summary["total"].values())))
     table = "\n".join(f"{a:<8}{b:>8}{c:>9}{d:>10}" for a, b, c, d in rows)
-    return f"{summary['out']}\n{table}"
+    shard = f" (shard {summary['shard']})" if "shard" in summary else ""
+    return f"{summary['out']}{shard}\n{table}"
 
 
-def plan_kinetics(csv_files: Sequence[str | Path], out: str | Path) -> KineticsPlan:
-    """Read the CSVs (repeated clips count once) and choose folders, reusing ``out/classes.csv``."""
+def plan_kinetics(csv_files: Sequence[str | Path], out: str | Path, shard: Shard | None = None) -> KineticsPlan:
+    """Read the CSVs (repeated clips count once) and choose folders, reusing ``out/classes.csv``.
+
+    With ``shard``, the plan holds only that shard's clips; folders are still chosen from every
+    label, so all shards, and the merge, agree on them.
+    """
     out = Path(out)
     clips, seen = [], set()
     for csv_file in csv_files:
@@ -193,7 +219,9 @@ def plan_kinetics(csv_files: Sequence[str | Path], out: str | Path) -> KineticsP
                 seen.add(clip)
                 clips.append(clip)
     known = read_classes_csv(out / "classes.csv") if (out / "classes.csv").is_file() else {}
-    return KineticsPlan(out, clips, assign_folders({c.label for c in clips if c.label is not None}, known))
+    folders = assign_folders({c.label for c in clips if c.label is not None}, known)
+    digest = hashlib.sha256("\n".join(sorted("\t".join(_row_key(_row(c))) for c in clips)).encode()).hexdigest()
+    return KineticsPlan(out, select(clips, clip_key, shard), folders, shard, digest)
 
 
 def write_classes(plan: KineticsPlan) -> None:
@@ -218,7 +246,7 @@ def write_lists(plan: KineticsPlan) -> None:
 
 
 class Report:
-    """``DIR/download_report.csv``: the last status of every clip, kept across runs.
+    """``DIR/download_report.csv`` (a shard's own, sharded): the last status of every clip, kept across runs.
 
     Statuses: downloaded, linked (ingested), unavailable, failed, missing (not in the copy),
     pending (not tried yet). Rows are appended as clips finish, so an interrupted run loses
@@ -227,11 +255,8 @@ class Report:
 
     def __init__(self, plan: KineticsPlan):
         self.plan = plan
-        self.path = plan.out / REPORT_NAME
-        self.rows: dict[tuple[str, ...], dict[str, str]] = {}
-        if self.path.is_file():
-            with self.path.open(newline="", encoding="utf-8") as handle:
-                self.rows = {_row_key(row): row for row in csv.DictReader(handle)}
+        self.path = plan.report_path
+        self.rows = _read_report(self.path) if self.path.is_file() else {}
 
     def __enter__(self) -> Report:
         self.plan.out.mkdir(parents=True, exist_ok=True)
@@ -258,12 +283,27 @@ class Report:
 
     def __exit__(self, *exc_info: object) -> None:
         self._handle.close()
+        self.write()
+
+    def write(self) -> None:
+        """Rewrite the file, one row per clip: the plan's in CSV order, then other clips of earlier runs, sorted.
+
+        The order depends on nothing but the rows, never on which download finished first, so a
+        merge of shards writes the file an unsharded run writes.
+        """
         for clip in self.plan.clips:
             if self.status(clip) is None:
                 row = _row(clip, "downloaded" if self.plan.is_finished(clip) else "pending")
                 self.rows[_row_key(row)] = row
-        rows = [[row.get(name, "") for name in REPORT_FIELDS] for row in self.rows.values()]
+        position = {_row_key(_row(clip)): i for i, clip in enumerate(self.plan.clips)}
+        keys = sorted(self.rows, key=lambda key: (position.get(key, len(position)), key))
+        rows = [[self.rows[key].get(name, "") for name in REPORT_FIELDS] for key in keys]
         write_text_atomic(self.path, _csv_text(REPORT_FIELDS, rows))
+
+
+def _read_report(path: Path) -> dict[tuple[str, ...], dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {_row_key(row): row for row in csv.DictReader(handle)}
 
 
 def _row(clip: Clip, status: str = "", error: str = "") -> dict[str, str]:
@@ -282,6 +322,60 @@ def _row_key(row: dict[str, str]) -> tuple[str, ...]:
     return tuple(row.get(name) or "" for name in REPORT_FIELDS[:5])
 
 
+@contextmanager
+def recording(plan: KineticsPlan) -> Iterator[Report]:
+    """The files of a run around its work on the clips: the classes before, the report during, the lists after.
+
+    A shard writes only files of its own: its report, and its state before and after (what it
+    read, whether it ran to its end), which :func:`merge_shards` checks.
+    """
+    if plan.shard is None:
+        write_classes(plan)
+    else:
+        _write_state(plan, finished=False)
+    with Report(plan) as report:
+        yield report
+    if plan.shard is None:
+        write_lists(plan)
+    else:
+        _write_state(plan, finished=True)
+
+
+def _write_state(plan: KineticsPlan, finished: bool) -> None:
+    state = {"shard": str(plan.shard), "digest": plan.digest, "finished": finished}
+    write_text_atomic(shard_file(plan.out / SHARD_STATE_NAME, plan.shard), json.dumps(state) + "\n")
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        return {"digest": str(state["digest"]), "finished": state["finished"] is True}
+    except (ValueError, KeyError, TypeError) as error:
+        raise DatasetError(f"{path}: not a shard state file ({error})") from None
+
+
+def merge_shards(plan: KineticsPlan) -> Counter[str]:
+    """Write the classes, lists and report one unsharded run writes, from the shards' reports; fetch nothing.
+
+    Refuses with one line naming the shards that are missing, unfinished or read other CSVs.
+    """
+    states = shard_files(plan.out / SHARD_STATE_NAME)
+    reports = {shard: shard_file(plan.out / REPORT_NAME, shard) for shard in states}
+    read = {shard: _read_state(path) for shard, path in states.items() if path and reports[shard].is_file()}
+    check_complete(plan.out, {
+        "missing": [shard for shard in states if shard not in read],
+        "that read other CSVs": [shard for shard, state in read.items() if state["digest"] != plan.digest],
+        "unfinished (rerun them)": [shard for shard, state in read.items() if not state["finished"]],
+    })
+    report = Report(plan)  # rows of earlier unsharded runs, updated by the shards' rows
+    for path in reports.values():
+        report.rows.update(_read_report(path))
+    write_classes(plan)
+    report.write()
+    write_lists(plan)
+    return report.counts()
+
+
 def ingest(plan: KineticsPlan, from_dir: str | Path) -> Counter[str]:
     """Lay out an existing copy (CVDF mirror: ``<id>_<start>_<end>.mp4`` in flat folders) with symlinks.
 
@@ -291,8 +385,7 @@ def ingest(plan: KineticsPlan, from_dir: str | Path) -> Counter[str]:
     if not from_dir.is_dir():
         raise DatasetError(f"{from_dir}: no such folder")
     originals = {path.name: path.resolve() for path in from_dir.rglob("*.mp4")}
-    write_classes(plan)
-    with Report(plan) as report:
+    with recording(plan) as report:
         for clip in plan.clips:
             dest, source = plan.path(clip), originals.get(clip.filename)
             if not plan.is_finished(clip) and source is not None:
@@ -303,7 +396,6 @@ def ingest(plan: KineticsPlan, from_dir: str | Path) -> Counter[str]:
                 report.record(clip, "linked" if dest.is_symlink() else "downloaded")
             else:
                 report.record(clip, "missing", f"no {clip.filename} under {from_dir}")
-    write_lists(plan)
     return report.counts()
 
 

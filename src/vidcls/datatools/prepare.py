@@ -24,7 +24,9 @@ loader, for 8 % more bytes and 0.16 dB less PSNR (benchmarks/RESULTS.md): also a
 The tool mirrors the layout (class folders, or a list file whose paths it rewrites), writes
 each file under a temporary name and renames it when FFmpeg succeeds, and skips outputs newer
 than their input, so an interrupted run resumes where it stopped (to change settings, start
-from an empty DST).
+from an empty DST). A shard (:mod:`vidcls.datatools.shards`, by each output's path under DST)
+re-encodes its share and writes its share of a list to ``DST/<list>.I-of-N.<ext>``;
+:func:`merge_lists` writes the whole list from them.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidcls.data.sources import is_video, read_list_file
+from vidcls.data.sources import LabelledVideo, is_video, read_list_file
+from vidcls.datatools.shards import Shard, check_complete, select, shard_file, shard_files
 from vidcls.errors import DatasetError, VidclsError, VideoReadError
-from vidcls.io import partial_path
+from vidcls.io import atomic_writer, partial_path
 
 
 @dataclass(frozen=True)
@@ -73,24 +76,18 @@ def prepare_dataset(
     dst: str | Path,
     config: PrepareConfig = PrepareConfig(),
     progress: Callable[[int, int], None] | None = None,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """Re-encode every video of ``src`` (a dataset folder or a list file) to the same place under ``dst``.
 
     A file FFmpeg cannot read is reported in ``failed`` and left out of a rewritten list; it
-    does not stop the others.
+    does not stop the others. With ``shard``, only that shard's videos.
     """
     src, dst = Path(src), Path(dst)
     if shutil.which("ffmpeg") is None:
         raise VidclsError("ffmpeg not found on PATH (install FFmpeg)")
-    listed = read_list_file(src) if src.is_file() else None
-    if listed:
-        if (dst / src.name).resolve() == src.resolve():
-            raise DatasetError(f"{src}: the rewritten list would overwrite it; choose another output folder")
-        # the folder that holds the list and all its videos: DIR for Kinetics' DIR/train.csv
-        base = os.path.commonpath([os.path.abspath(src.parent), *(os.path.abspath(v.path) for v in listed)])
-        pairs = _pairs([video.path for video in listed], base, dst)
-    else:
-        pairs = _pairs(_folder_videos(src, dst), src, dst)
+    listed, pairs = _plan(src, dst)
+    pairs = select(pairs, lambda pair: pair[1].relative_to(dst).as_posix(), shard)
     todo = [(source, out) for source, out in pairs if not _up_to_date(source, out)]
     result = PrepareResult(skipped=len(pairs) - len(todo))
     done = result.skipped
@@ -120,8 +117,48 @@ def prepare_dataset(
     if listed:
         outputs = dict(finished)
         kept = [(outputs[video.path].relative_to(dst), video.label) for video in listed if video.path in outputs]
-        result.list_file = _write_list(dst / src.name, kept)
+        result.list_file = _write_list(shard_file(dst / src.name, shard), kept)
     return result
+
+
+def merge_lists(src: str | Path, dst: str | Path) -> tuple[Path, int]:
+    """Write ``DST/<list name>`` as one unsharded run rewrites it, from the shards' lists; encodes nothing.
+
+    Returns the list and how many listed videos it leaves out (they failed in their shard).
+    Refuses with one line naming the shards with no list (not run, or not finished: a shard
+    writes its list at its end) and those whose list names videos of another shard or list.
+    """
+    src, dst = Path(src), Path(dst)
+    listed, pairs = _plan(src, dst)
+    if listed is None:
+        raise DatasetError(f"{src}: a folder: the shards' outputs are in place already, no list to merge")
+    target = dst / src.name
+    shards = shard_files(target)
+    count = next(iter(shards)).count
+    owners = {out: Shard.of(out.relative_to(dst).as_posix(), count) for _, out in pairs}
+    done, other = set(), []
+    for shard, path in shards.items():
+        named = {video.path for video in read_list_file(path, allow_empty=True)} if path else set()
+        if any(owners.get(out) != shard for out in named):
+            other.append(shard)
+        done |= named
+    missing = [shard for shard, path in shards.items() if path is None]
+    check_complete(dst, {"with no list": missing, f"that prepared another list than {src}": other})
+    outputs = dict(pairs)
+    kept = [(outputs[video.path].relative_to(dst), video.label) for video in listed if outputs[video.path] in done]
+    return _write_list(target, kept), len(listed) - len(kept)
+
+
+def _plan(src: Path, dst: Path) -> tuple[list[LabelledVideo] | None, list[tuple[Path, Path]]]:
+    """The videos of a list file (None for a folder) and every (input, output) pair."""
+    listed = read_list_file(src) if src.is_file() else None
+    if not listed:
+        return None, _pairs(_folder_videos(src, dst), src, dst)
+    if (dst / src.name).resolve() == src.resolve():
+        raise DatasetError(f"{src}: the rewritten list would overwrite it; choose another output folder")
+    # the folder that holds the list and all its videos: DIR for Kinetics' DIR/train.csv
+    base = os.path.commonpath([os.path.abspath(src.parent), *(os.path.abspath(v.path) for v in listed)])
+    return listed, _pairs([video.path for video in listed], base, dst)
 
 
 def encode_video(src: Path, out: Path, config: PrepareConfig = PrepareConfig()) -> None:
@@ -192,9 +229,8 @@ def _up_to_date(src: Path, out: Path) -> bool:
 
 
 def _write_list(path: Path, rows: list[tuple[Path, str]]) -> Path:
-    """The list in its input's format: a ``path,label`` CSV or ``path label`` lines."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    """The list in its input's format: a ``path,label`` CSV or ``path label`` lines; never half written."""
+    with atomic_writer(path, newline="") as handle:
         if path.suffix.lower() == ".csv":
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(("path", "label"))

@@ -5,7 +5,9 @@ header, before decoding), and its first and last frames decode: that catches emp
 files, a missing index, and files cut short (their last frame is not there). Damage in the
 middle of a file shows only when every frame is decoded (``full=True``, ``--full``). The
 result is a manifest CSV, one row per video; :func:`vidcls.data.sources.read_list_file` reads
-it back, skipping the bad rows.
+it back, skipping the bad rows. A shard of the listing (:mod:`vidcls.datatools.shards`, by each
+video's path relative to the dataset) writes ``manifest.I-of-N.csv``; :func:`merge_manifests`
+reads the N of them back as one run's probes.
 
 Probes run in threads: torchcodec releases the GIL while FFmpeg decodes (2 threads probed 36
 clips 1.75x faster than one), where each spawned process pays seconds to import torch. The
@@ -16,11 +18,13 @@ command from exiting.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import os
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sources import SPLITS, LabelledVideo, is_video, read_list_file, scan_class_folders
+from vidcls.datatools.shards import Shard, check_complete, select, shard_files
 from vidcls.errors import DatasetError
 from vidcls.io import atomic_writer
 
@@ -95,14 +100,21 @@ def _decode_every_frame(reader: VideoReader) -> None:
         reader.frames_at(times[first : first + FULL_DECODE_CHUNK])
 
 
-def find_videos(root_or_list: str | Path) -> list[LabelledVideo]:
+def find_videos(root_or_list: str | Path, shard: Shard | None = None) -> list[LabelledVideo]:
     """The videos of a list file, of a dataset root (its train/val/test class folders), or of one split folder.
 
-    Videos lying directly in a split folder (Kinetics' unlabelled test clips) come with an empty label.
+    Videos lying directly in a split folder (Kinetics' unlabelled test clips) come with an empty
+    label. With ``shard``, only that shard's videos, chosen by their paths relative to the folder
+    (or to the list file's folder), so the split holds wherever the dataset is mounted.
     """
-    source = Path(root_or_list)
+    base, videos = _listing(Path(root_or_list))
+    return select(videos, _relative_key(base), shard)
+
+
+def _listing(source: Path) -> tuple[Path, list[LabelledVideo]]:
+    """The folder that video paths are relative to, and the videos."""
     if source.is_file():
-        return read_list_file(source)
+        return source.parent, read_list_file(source)
     if not source.is_dir():
         raise DatasetError(f"{source}: no such folder or list file")
     split_dirs = [source / split for split in SPLITS if (source / split).is_dir()] or [source]
@@ -111,7 +123,12 @@ def find_videos(root_or_list: str | Path) -> list[LabelledVideo]:
         loose = [LabelledVideo(path, "", str(split_dir)) for path in sorted(split_dir.iterdir()) if is_video(path)]
         only_loose = loose and not any(path.is_dir() for path in split_dir.iterdir())
         videos += loose if only_loose else loose + scan_class_folders(split_dir)
-    return videos
+    return source, videos
+
+
+def _relative_key(base: Path) -> Callable[[LabelledVideo], str]:
+    """What decides a video's shard: its path relative to ``base``."""
+    return lambda video: Path(os.path.relpath(video.path, base)).as_posix()
 
 
 def probe_videos(
@@ -180,6 +197,51 @@ def write_manifest(probes: Sequence[Probe], manifest: str | Path) -> Path:
 
 def _number(value: float | None) -> str | None:
     return None if value is None else f"{value:.6g}"
+
+
+def merge_manifests(root_or_list: str | Path, manifest: str | Path) -> list[Probe]:
+    """The probes in the shards' ``manifest.I-of-N.csv`` files, in the order one unsharded run lists them.
+
+    Refuses with one line naming the shards with no manifest (not run, or not finished: a shard
+    writes its manifest at its end) and those that probed other videos than their share.
+    """
+    manifest = Path(manifest)
+    shards = shard_files(manifest)
+    base, videos = _listing(Path(root_or_list))
+    key, count = _relative_key(base), next(iter(shards)).count
+    shares: dict[Shard, Counter[tuple[str, str]]] = {shard: Counter() for shard in shards}
+    for video in videos:
+        shares[Shard.of(key(video), count)][_identity(video)] += 1
+    probes, other = {}, []
+    for shard, path in shards.items():
+        found = _read_manifest(path) if path else []
+        if path and Counter(map(_identity, found)) != shares[shard]:
+            other.append(shard)
+        probes.update((_identity(probe), probe) for probe in found)
+    missing = [shard for shard, path in shards.items() if path is None]
+    check_complete(manifest.parent, {"with no manifest": missing, f"that probed other videos than {root_or_list}": other})
+    return [dataclasses.replace(probes[_identity(video)], path=video.path) for video in videos]
+
+
+def _identity(video: LabelledVideo | Probe) -> tuple[str, str]:
+    return os.path.abspath(video.path), video.label
+
+
+def _read_manifest(manifest: Path) -> list[Probe]:
+    """A manifest's rows as probes again; its numbers come back as :func:`write_manifest` wrote them."""
+    def number(text: str, kind: type) -> int | float | None:
+        return kind(text) if text else None
+
+    with manifest.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    try:
+        return [
+            Probe(manifest.parent / row["path"], row["label"], number(row["frames"], int), number(row["fps"], float),
+                  number(row["duration"], float), number(row["width"], int), number(row["height"], int), row["error"])
+            for row in rows
+        ]
+    except (KeyError, TypeError, ValueError) as error:
+        raise DatasetError(f"{manifest}: not a manifest written by vidcls data verify ({error})") from None
 
 
 def summary(probes: Sequence[Probe], manifest: Path) -> dict:
