@@ -43,12 +43,16 @@ def training_table(rows: list[dict]) -> str:
     for row in rows:
         speedup = f"{row['model_only'] / baseline[row['model']]:.2f}x" if row["model"] in baseline else ""
         line = (f"| {row['model']} | {row['clip']} | {row['batch']} | {row['switches']} | {row['model_only']:.2f}"
-                f" | {speedup} | {row['end_to_end']:.2f} | {row['ratio']:.0%} | {row['workers']} workers,"
+                f" | {speedup} | {row['end_to_end']:.2f} | {row['ratio']:.0%} | {workers_text(row['workers'])},"
                 f" {row['decode_device']} decoding |")
         if memory:
             line += f" {_gib(row['model_only_peak_gib'])} / {_gib(row['end_to_end_peak_gib'])} |"
         lines.append(line)
     return "\n".join(lines)
+
+
+def workers_text(count: int) -> str:
+    return f"{count} worker{'' if count == 1 else 's'}"
 
 
 def _gib(value: float | None) -> str:
