@@ -69,9 +69,11 @@ class Plan:
 
 
 PLANS = {
-    # 32 raw 340x256 clips as data_pipeline.py reads, so its CPU figures compare; 16 of 1080p, 16 MB each
+    # 32 raw 340x256 clips as data_pipeline.py reads, so its CPU figures compare; 8 of 1080p (~16 MB each):
+    # random clips from 8 files cost what they cost from more; x264 took 3.8 core-s per second of this 1080p
+    # (2-core VM here): 8 clips are ~20 s of the 16 cores
     "gpu": Plan(device="cuda", size="full", models=("slow_r50", "x3d_m"), workers=16,
-                raw_sets={"340x256": (32, 10), "1920x1080": (16, 10)}, clips_per_worker=32, steps=40),
+                raw_sets={"340x256": (32, 10), "1920x1080": (8, 10)}, clips_per_worker=32, steps=40),
     "dry-run": Plan(device="cpu", size="tiny", models=("slow_r50", "x3d_m"), workers=1,
                     raw_sets={"340x256": (2, 10), "1920x1080": (1, 2)}, clips_per_worker=4, steps=2),
 }

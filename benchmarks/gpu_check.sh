@@ -19,7 +19,7 @@
 # for 16 cores and one H200; the expected times are estimates from the CPU runs, not measurements:
 #   environment        60 s   pip installs 45 MiB of wheels (expected ~15 s)
 #   probe              40 s   imports, CUDA start (~10 s)
-#   videos            120 s   ~600 synthetic 3 s clips made and prepared, 32 + 16 raw 10 s clips (~60 s)
+#   videos            150 s   ~600 synthetic 3 s clips made and prepared, 32 + 8 raw 10 s clips (~80 s)
 #   train, CPU decode 170 s   fp32/bf16 x channels_last off/on, 2 models, model-only + end-to-end (~130 s)
 #   train, GPU decode  70 s   bf16 + channels_last, 2 models; spawned workers start slower (~50 s)
 #   decode            110 s   12 loader figures of 32 clips per worker after warm-up (~90 s)
@@ -104,7 +104,7 @@ main() {
     export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
     install_environment
     step probe 40 10 probe
-    step videos 120 30 videos
+    step videos 150 30 videos
     step "train, CPU decoding" 170 40 train --switches baseline,amp,channels_last,amp+channels_last
     step "train, GPU decoding" 70 30 train --switches "$GPU_DECODING_SWITCHES" --decode-device cuda
     step decode 110 30 decode
