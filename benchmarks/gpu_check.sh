@@ -7,8 +7,8 @@
 #   benchmarks/gpu_check.sh --dry-run OUT    # any CPU: the same parts at tiny sizes, GPU figures recorded as skipped
 #
 # The lent GPU machine starts bare, without network: its python3 has torch, torchvision and
-# lightning but not PyAV, torchcodec, pytorchvideo, jsonargparse or torchdata, and there is no
-# FFmpeg. In the root of the checkout that the device tool sends (the session's own):
+# lightning but not PyAV, torchcodec, pytorchvideo, jsonargparse or torchdata, and no FFmpeg is
+# listed. In the root of the checkout that the device tool sends (the session's own):
 #   1. here, once:  bash benchmarks/gpu_env.sh      # .gpuenv/ (git-ignored): wheels and an ffmpeg tool, 45 MiB
 #   2. the call:    run(command='bash benchmarks/gpu_check.sh "$OUT"', carry=[".gpuenv"], timeout_s=540)
 # This script then installs .gpuenv into /tmp/vidcls-site (pip, from the wheels only) before the parts.

@@ -2,7 +2,7 @@
 # Builds .gpuenv/ (git-ignored): what benchmarks/gpu_check.sh installs on the lent GPU machine.
 # That machine has no network, and its python3 (3.12 with torch 2.11+cu130, torchvision 0.26,
 # lightning 2.6, numpy, pillow, ...; /work/.library/device/KINDS.md lists them) lacks vidcls's
-# decoding and data libraries; it has no FFmpeg either. vidcls runs there from src/ on that torch,
+# decoding and data libraries, and no FFmpeg is listed there. vidcls runs there from src/ on that torch,
 # not on the versions pyproject.toml pins (a torch wheel is far over the 64 MiB a call carries).
 #
 #   .gpuenv/wheels/     the missing packages for CPython 3.12, manylinux x86-64, at the versions
