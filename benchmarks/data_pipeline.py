@@ -17,13 +17,10 @@ real Kinetics clip of that size) into ``benchmarks/.cache`` and reused by later 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import platform
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +29,7 @@ import av
 import torch
 from torch.utils.data import DataLoader
 
+from bench_common import machine, quiet_library_logs  # benchmarks/ is the script's folder, so on sys.path
 from vidcls.data.decoding import VideoReader
 from vidcls.data.sampling import clip_frame_times, random_clip_start
 from vidcls.data.selective import SelectiveDecoder
@@ -47,20 +45,24 @@ TUTORIAL = "tutorial (PyTorchVideo Kinetics + transforms)"
 Clip = tuple[Path, list[float]]
 
 
-def make_raw_clips(root: Path, videos: int, classes: int = 4) -> None:
-    """Kinetics-like clips in class folders (``root/train/class_k/clip_n.mp4``); existing ones are kept."""
+def make_raw_clips(root: Path, videos: int, classes: int = 4, size: str = "340x256", seconds: float = 10) -> None:
+    """Kinetics-like clips in class folders (``root/train/class_k/clip_n.mp4``); existing ones are kept.
+
+    ``size`` is FFmpeg's WIDTHxHEIGHT: Kinetics' 340x256 by default (the GPU check also reads 1920x1080).
+    """
     jobs = []
     for n in range(videos):
         out = root / "train" / f"class_{n % classes}" / f"clip_{n:03d}.mp4"
         if not out.exists():
             jobs.append((n, out))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(lambda job: _encode_clip(*job), jobs))
+        list(pool.map(lambda job: _encode_clip(*job, size, seconds), jobs))
 
 
-def _encode_clip(n: int, out: Path) -> None:
+def _encode_clip(n: int, out: Path, size: str, seconds: float) -> None:
     # testsrc2 moves; the hue varies per clip; temporal noise makes it decode like camera footage
-    source = f"testsrc2=size=340x256:rate=30:duration=10,hue=h={n * 37 % 360},noise=alls=8:allf=t:all_seed={n}"
+    source = (f"testsrc2=size={size}:rate=30:duration={seconds:g},hue=h={n * 37 % 360},"
+              f"noise=alls=8:allf=t:all_seed={n}")
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.stem}.partial.mp4")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source, "-c:v", "libx264",
@@ -179,14 +181,6 @@ def transform_ms() -> dict[str, float]:
     return result
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                     if line.startswith("MemTotal"))
-    return f"{os.cpu_count()} cores, {cpu}, {memory_kb / 1024**2:.0f} GiB RAM, {platform.platform()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clips", type=int, default=200, help="clips timed per column and file set (default 200)")
@@ -198,10 +192,7 @@ def main() -> None:
 
     os.sched_setaffinity(0, {args.cpu})  # one core for everything: decoder threads and workers share it
     torch.set_num_threads(1)
-    for name in ("lightning.pytorch", "lightning.fabric"):  # keep the report readable
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module="lightning|torch.utils.data")
-    warnings.filterwarnings("ignore", category=FutureWarning)  # pytorchvideo's use of torch.jit
+    quiet_library_logs()
     print(f"{time.strftime('%Y-%m-%d %H:%M')}; {machine()}; pinned to core {args.cpu};"
           f" load average {os.getloadavg()[0]:.2f} at start")
     roots = {"raw": CACHE / "raw", "prepared": CACHE / "prepared"}

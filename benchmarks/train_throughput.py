@@ -10,7 +10,8 @@ Lightning Trainer and VideoClassifier that `vidcls fit` uses, timed after a warm
 End-to-end / model-only says how data-bound training is (target on one GPU with 16 cores: >= 90 %).
 Switches: cudnn.benchmark (--trainer.benchmark), channels_last (--model.channels_last),
 amp (--trainer.precision bf16-mixed or 16-mixed), compile (--model.compile); "all" turns on every one.
-cudnn.benchmark and channels_last do nothing on CPU, so their own rows are left out there.
+cudnn.benchmark and channels_last do nothing on CPU, so their own rows are left out there. On a GPU
+each figure also gives the training process's peak GPU memory (``torch.cuda.max_memory_allocated``).
 
 Sizes: "full" is each model's published clip (slow_r50 8x224², x3d_m 16x224²) from 340x256 videos;
 "small" keeps the frames at a 32² crop, for a CPU; "tiny" is for tests. Videos are generated once
@@ -25,12 +26,11 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import logging
 import math
 import os
 import sys
 import time
-import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,7 +39,8 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader
 
-from data_pipeline import machine  # benchmarks/ is the script's folder, so on sys.path
+from bench_common import machine, quiet_library_logs, training_table  # benchmarks/ is the script's folder
+from vidcls.clip import resolve_clip
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.datatools.prepare import prepare_dataset
 from vidcls.datatools.synthetic import CLASSES, SynthConfig, synthesize_dataset
@@ -82,9 +83,10 @@ COMBINATIONS = {
     "channels_last": Switches(channels_last=True),
     "amp": Switches(amp=True),
     "compile": Switches(compile=True),
+    "amp+channels_last": Switches(channels_last=True, amp=True),
     "all": Switches(benchmark=True, channels_last=True, amp=True, compile=True),
 }
-CUDA_ONLY = ("cudnn.benchmark", "channels_last")  # on CPU their rows would repeat the baseline's
+CUDA_ONLY = ("cudnn.benchmark", "channels_last", "amp+channels_last")  # on CPU they would repeat other rows
 PRECISIONS = {"bf16": "bf16-mixed", "fp16": "16-mixed"}
 
 
@@ -118,11 +120,10 @@ class StepTimer(Callback):
 
 
 def clip_settings(model: str, size: Size) -> dict:
-    """VideoDataModule clip settings: the model's preset, with the size's crop and frames where it sets them."""
-    preset = get_preset(model)
-    if preset is None:
+    """The clip values the size gives (crop, frames), as VideoDataModule arguments; the rest is the model's preset."""
+    if get_preset(model) is None:
         raise SystemExit(f"{model} has no input preset: pick a model that `vidcls models` lists with a clip size")
-    settings = preset.to_dict()
+    settings = {}
     if size.crop:
         crop = size.crop
         settings.update(crop_size=crop, min_scale=crop * 9 // 8, max_scale=crop * 5 // 4, eval_resize=crop * 9 // 8)
@@ -142,8 +143,12 @@ def prepared_videos(cache: Path, size: Size, count: int) -> Path:
     return folder / "prepared"
 
 
-def train_clips_per_s(args: argparse.Namespace, model: str, switches: Switches, data: dict) -> float:
-    """Clips/s of ``args.steps`` training steps after ``args.warmup``; ``data`` holds fit's dataloader or datamodule."""
+def train_clips_per_s(args: argparse.Namespace, model: str, switches: Switches, data: dict) -> tuple[float, float | None]:
+    """Clips/s of ``args.steps`` training steps after ``args.warmup``, and the peak GPU memory in GiB (None on CPU).
+
+    ``data`` holds fit's dataloader or datamodule. The memory is this process's: with GPU decoding
+    the DataLoader workers hold their own.
+    """
     L.seed_everything(0, verbose=False)
     # lr: only speed is measured; a small one keeps a batch seen again and again from diverging
     classifier = VideoClassifier(model, classes=args.classes, lr=0.01, channels_last=switches.channels_last,
@@ -155,49 +160,48 @@ def train_clips_per_s(args: argparse.Namespace, model: str, switches: Switches, 
         limit_val_batches=0, callbacks=[timer], logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, default_root_dir=args.cache / "runs",
     )
+    if args.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
     trainer.fit(classifier, **data)
+    peak_gib = torch.cuda.max_memory_allocated() / 2**30 if args.device == "cuda" else None
     del trainer, classifier, data  # the last references to the loader: gc ends its persistent workers
     gc.collect()
     torch._dynamo.reset()  # each compiled run starts from scratch (the disk cache still spares recompiling kernels)
     if args.device == "cuda":
         torch.cuda.empty_cache()
-    return timer.clips_per_s
+    return timer.clips_per_s, peak_gib
 
 
 def measure(args: argparse.Namespace, model: str, combination: str, root: Path) -> dict:
     """One row: model-only and end-to-end clips/s for ``model`` with the switches of ``combination``."""
     settings = clip_settings(model, args.size)
-    batch, frames, crop = args.size.batch, settings["num_frames"], settings["crop_size"]
+    clip = resolve_clip(get_preset(model), settings)  # what the datamodule resolves at setup from the same values
+    batch, frames, crop = args.size.batch, clip.num_frames, clip.crop_size
     switches = COMBINATIONS[combination]
     clips = {
         "video": torch.randn(batch, 3, frames, crop, crop, device=args.device),
         "label": torch.randint(len(args.classes), (batch,), device=args.device),
     }
     synthetic = DataLoader([clips] * (args.warmup + args.steps), batch_size=None)
-    model_only = train_clips_per_s(args, model, switches, {"train_dataloaders": synthetic})
-    end_to_end = train_clips_per_s(args, model, switches, {"datamodule": VideoDataModule(
+    model_only, model_only_peak = train_clips_per_s(args, model, switches, {"train_dataloaders": synthetic})
+    del clips, synthetic  # the batch would count in end-to-end's peak memory
+    end_to_end, end_to_end_peak = train_clips_per_s(args, model, switches, {"datamodule": VideoDataModule(
         root=str(root), batch_size=batch, num_workers=args.workers, decode_device=args.decode_device, **settings)})
     row = {"model": model, "clip": f"{frames}x{crop}²", "batch": batch, "switches": combination,
            "model_only": round(model_only, 2), "end_to_end": round(end_to_end, 2),
-           "ratio": round(end_to_end / model_only, 3)}
+           "ratio": round(end_to_end / model_only, 3), "workers": args.workers, "decode_device": args.decode_device,
+           "model_only_peak_gib": _round(model_only_peak), "end_to_end_peak_gib": _round(end_to_end_peak)}
     print(f"{model} {row['clip']} {combination}: model-only {model_only:.2f}, end-to-end {end_to_end:.2f} clips/s",
           file=sys.stderr, flush=True)
     return row
 
 
-def table(rows: list[dict]) -> str:
-    """Markdown: one row per model and switches; "vs baseline" is the model-only speed-up."""
-    baseline = {row["model"]: row["model_only"] for row in rows if row["switches"] == "baseline"}
-    lines = ["| model | clip | batch | switches | model-only clips/s | vs baseline | end-to-end clips/s"
-             " | end-to-end / model-only |", "|---|---|---:|---|---:|---:|---:|---:|"]
-    for row in rows:
-        speedup = f"{row['model_only'] / baseline[row['model']]:.2f}x" if row["model"] in baseline else ""
-        lines.append(f"| {row['model']} | {row['clip']} | {row['batch']} | {row['switches']} | {row['model_only']:.2f}"
-                     f" | {speedup} | {row['end_to_end']:.2f} | {row['ratio']:.0%} |")
-    return "\n".join(lines)
+def _round(gib: float | None) -> float | None:
+    return None if gib is None else round(gib, 2)
 
 
-def main() -> None:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The options, with the defaults that depend on the device and the size filled in (``gpu_check.py`` reuses them)."""
     cores = len(os.sched_getaffinity(0))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
@@ -220,36 +224,44 @@ def main() -> None:
                                                   " prepared) instead of synthetic videos")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"generated videos (default {CACHE})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.size = SIZES[args.sizes or ("full" if args.device == "cuda" else "small")]
     args.steps = args.steps or args.size.steps
     args.warmup = max(args.warmup or 2 * args.workers + 2, 1)
     if args.device == "cpu":
         torch.set_num_threads(args.threads or max(cores - args.workers, 1))
-    models = args.models.split(",")
+    args.models = args.models.split(",")
     unknown = set(args.switches.split(",")) - set(COMBINATIONS)
     if unknown:
         parser.error(f"unknown switches: {', '.join(sorted(unknown))}")
-    combinations = [name for name in args.switches.split(",") if args.device == "cuda" or name not in CUDA_ONLY]
+    args.combinations = [name for name in args.switches.split(",") if args.device == "cuda" or name not in CUDA_ONLY]
+    return args
 
-    for name in ("lightning.pytorch", "lightning.fabric"):  # keep the report readable
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module="lightning|torch.utils.data")
-    warnings.filterwarnings("ignore", category=FutureWarning)  # pytorchvideo's use of torch.jit
+
+def training_data(args: argparse.Namespace) -> Path:
+    """The end-to-end dataset root (``--data``, or videos made once into the cache); sets ``args.classes`` from it."""
+    root = args.data or prepared_videos(args.cache, args.size, (args.warmup + args.steps) * args.size.batch)
+    args.classes = VideoDataModule(root=str(root)).classes
+    return root
+
+
+def main() -> None:
+    args = parse_args()
+    cores = len(os.sched_getaffinity(0))
+    quiet_library_logs()
     gpu = f"; {torch.cuda.get_device_name()}" if args.device == "cuda" else ""
     header = (f"{time.strftime('%Y-%m-%d %H:%M')}; {machine()}{gpu}; torch {torch.__version__}, lightning"
               f" {L.__version__}; {args.steps} steps timed after {args.warmup}; {torch.get_num_threads()} threads,"
               f" {args.workers} workers;"
               f" load average {os.getloadavg()[0]:.2f} at start")
     print(header, file=sys.stderr, flush=True)
-    root = args.data or prepared_videos(args.cache, args.size, (args.warmup + args.steps) * args.size.batch)
-    args.classes = VideoDataModule(root=str(root)).classes
-    rows = [measure(args, model, combination, root) for model in models for combination in combinations]
+    root = training_data(args)
+    rows = [measure(args, model, combination, root) for model in args.models for combination in args.combinations]
     footer = f"load average {os.getloadavg()[0]:.2f} at the end ({cores} cores: above that, other work shared them)"
     if args.json:
         print(json.dumps({"header": header, "size": asdict(args.size), "rows": rows, "footer": footer}, indent=2))
     else:
-        print(f"{header}\n\nTraining clips/s on {args.device}\n\n{table(rows)}\n\n{footer}")
+        print(f"{header}\n\nTraining clips/s on {args.device}\n\n{training_table(rows)}\n\n{footer}")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,6 @@ def test_throughput_benchmark_prints_its_table(synth_root, tmp_path):
     (row,) = [line for line in result.stdout.splitlines() if line.startswith("| x3d_xs |")]
     cells = [cell.strip() for cell in row.strip("| ").split("|")]
     assert cells[:4] == ["x3d_xs", "4x32²", "2", "baseline"]
-    model_only, versus, end_to_end, share = cells[4:]
-    assert float(model_only) > 0 and float(end_to_end) > 0 and versus == "1.00x"
+    model_only, versus, end_to_end, share, data = cells[4:]
+    assert float(model_only) > 0 and float(end_to_end) > 0 and versus == "1.00x" and data == "0 workers, cpu decoding"
     assert share.endswith("%") and abs(int(share[:-1]) - 100 * float(end_to_end) / float(model_only)) <= 1
