@@ -209,3 +209,13 @@ def test_every_hub_family_is_registered_with_a_head_and_its_own_preset():
     for family in HUB_FAMILIES:
         card = model_entry(family)
         assert family in list_models() and card.loads_own_weights and card.head and card.preset is None
+
+
+def test_hub_folder_export_refuses_what_it_cannot_write(tmp_path):
+    with pytest.raises(VidclsError, match="--format huggingface is for the transformer families"):
+        hf.save_hub_folder(build_model("simple3d", 3), "simple3d", get_preset("slow_r50"), tmp_path / "a")
+    network = build_model("vjepa2", 3, classes=CLASSES, **tiny_hub_options("vjepa2"))
+    clip = resolve_clip(get_preset("vjepa2", None, tiny_hub_options("vjepa2")), {"eval_resize": 64})
+    # V-JEPA 2's processor derives its resize from its crop (x 256/224): a trained-with resize of 64 cannot be written
+    with pytest.raises(VidclsError, match=r"cannot express this clip's eval_resize 64 \(it would use 36\)"):
+        hf.save_hub_folder(network, "vjepa2", clip, tmp_path / "b")
