@@ -51,7 +51,7 @@ def test_fit_test_predict_and_export_a_family_from_a_pretrained_folder(family, h
     assert model.hparams.pretrained is None and model.classes == sorted(FEW_CLASSES)
     assert (clip.num_frames, clip.crop_size, clip.eval_resize) == (4, 32, 36)  # the folder's config and processor
 
-    main(["test", *QUICK, *run, "--ckpt_path", str(checkpoint)])
+    main(["test", *QUICK, *run, "--ckpt_path", str(checkpoint), "--data.test_clips", "2", "--data.test_crops", "3"])
     assert "test/top1" in capsys.readouterr().out
 
     command("predict", "--checkpoint", str(checkpoint), "--json", "--top-k", "4", str(still_video))

@@ -200,7 +200,7 @@ def test_gradient_checkpointing_gives_the_same_gradients():
     clips = torch.randn(2, 3, 4, 32, 32)
     for network in (plain, checkpointed):
         network.train()(clips).sum().backward()
-    assert checkpointed.model.is_gradient_checkpointing
+    assert checkpointed.model.is_activation_checkpointing
     for (name, a), (_, b) in zip(plain.named_parameters(), checkpointed.named_parameters()):
         assert torch.allclose(a.grad, b.grad, atol=1e-6), name
 
