@@ -104,3 +104,75 @@ def media_dir_or_none() -> Path | None:
 def shared_dir() -> Path:
     """../shared (real data sets' files where a machine has them); tests check what they need is there."""
     return SHARED
+
+
+# Tiny random transformers video classifiers (as transformers' own tests build them): 32² input, 4 frames,
+# 2 blocks of width 32. The model options build one from its configuration; hub_checkpoint saves one.
+TINY_HUB_OPTIONS = {
+    "videomae": {"image_size": 32, "patch_size": 16, "num_frames": 4, "tubelet_size": 2},
+    "timesformer": {"image_size": 32, "patch_size": 16, "num_frames": 4},
+    "vivit": {"image_size": 32, "num_frames": 4, "tubelet_size": [2, 16, 16]},
+    "vjepa2": {"crop_size": 32, "patch_size": 16, "frames_per_clip": 4, "tubelet_size": 2, "num_pooler_layers": 1,
+               "pred_hidden_size": 32, "pred_num_hidden_layers": 1, "pred_num_attention_heads": 2},
+}
+TINY_WIDTH = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
+HUB_FAMILIES = tuple(TINY_HUB_OPTIONS)
+
+
+def _tiny_hub_options(family: str) -> dict:
+    """Model options that build a tiny ``family`` network from its configuration."""
+    width = TINY_WIDTH if family == "vjepa2" else {**TINY_WIDTH, "intermediate_size": 37}
+    return {**TINY_HUB_OPTIONS[family], **width}
+
+
+@pytest.fixture(scope="session")
+def hub_checkpoint(tmp_path_factory: pytest.TempPathFactory):
+    """``hub_checkpoint(family)``: a folder written by ``save_pretrained`` (config, safetensors, processor config).
+
+    Its head has five "Kinetics" classes, so a run on other classes must replace it. VideoMAE's
+    folder has an image processor config (preprocessor_config.json, with ImageNet statistics), as
+    the published VideoMAE checkpoints do; the others a video processor config.
+    """
+    transformers = pytest.importorskip("transformers")
+    from vidcls.models.hf import FAMILIES
+
+    made: dict[str, Path] = {}
+
+    def make(family: str) -> Path:
+        if family not in made:
+            spec = FAMILIES[family]
+            labels = ["abseiling", "archery", "bowling", "juggling", "yawning"]
+            config = getattr(transformers, spec.config)(
+                **_tiny_hub_options(family), id2label=dict(enumerate(labels)), label2id={k: i for i, k in enumerate(labels)}
+            )
+            folder = tmp_path_factory.mktemp(f"hub_{family}")
+            getattr(transformers, spec.model)(config).save_pretrained(folder)
+            size = {"shortest_edge": 36}
+            crop = {"height": 32, "width": 32}
+            if family == "videomae":
+                processor = transformers.VideoMAEImageProcessor(size=size, crop_size=crop, image_mean=[0.485, 0.456, 0.406],
+                                                                image_std=[0.229, 0.224, 0.225])
+            else:
+                processor = getattr(transformers, spec.processor)(size=size, crop_size=crop)
+            processor.save_pretrained(folder)
+            made[family] = folder
+        return made[family]
+
+    return make
+
+
+@pytest.fixture(params=HUB_FAMILIES)
+def family(request: pytest.FixtureRequest) -> str:
+    """Each Hugging Face family in turn: a test taking ``family`` runs once for each."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def hub_families() -> tuple[str, ...]:
+    return HUB_FAMILIES
+
+
+@pytest.fixture(scope="session")
+def tiny_hub_options():
+    """``tiny_hub_options(family) -> dict``: model options that build a tiny ``family`` network from its configuration."""
+    return _tiny_hub_options

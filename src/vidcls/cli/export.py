@@ -1,4 +1,4 @@
-"""`vidcls export`: a checkpoint's network as an ONNX or TorchScript file, checked against PyTorch."""
+"""`vidcls export`: a checkpoint's network as an ONNX or TorchScript file or a Hub folder, checked against PyTorch."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ def main(argv: Sequence[str]) -> int:
         "and write FILE.json with its classes and preprocessing.",
     )
     parser.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoint written by vidcls fit")
-    parser.add_argument("--format", required=True, choices=FORMATS, help="onnx (needs vidcls[export]) or torchscript")
-    parser.add_argument("--output", required=True, metavar="FILE", help="file to write, e.g. model.onnx")
+    parser.add_argument("--format", required=True, choices=FORMATS, help="onnx (needs vidcls[export]), torchscript, or huggingface (a save_pretrained "
+                        "folder for transformers.pipeline; the transformer families)")
+    parser.add_argument("--output", required=True, metavar="FILE", help="file to write, e.g. model.onnx (huggingface: a folder)")
     parser.add_argument("--tolerance", type=float, default=1e-3,
                         help="largest max abs logit difference against PyTorch accepted (default 1e-3)")
     args = parser.parse_args(argv)

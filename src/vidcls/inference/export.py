@@ -1,15 +1,19 @@
-"""Export a checkpoint's network to ONNX or TorchScript, with a parity check against PyTorch.
+"""Export a checkpoint's network to ONNX, TorchScript or the Hugging Face Hub's format, with a parity check against PyTorch.
 
 The exported graph takes ``video``: ``B×3×T×H×W`` float clips, already resized, cropped and
 normalised, with a dynamic batch axis, and returns ``logits``: ``B×num_classes``. A JSON sidecar
 (``FILE.json``) records the classes and the preprocessing, so a deployment can rebuild the input
-without vidcls. Parity: the exported file is loaded back and run on random clips at batch sizes
+without vidcls. The Hub format (the transformer families) is a ``save_pretrained`` folder instead:
+config with the user's labels, safetensors weights and the processor config of the clip, which
+``transformers.pipeline("video-classification", model=FOLDER)`` runs on video files; its parity
+check feeds it vidcls's ``B×3×T×H×W`` clips through the same permutation as training. Parity: the exported file is loaded back and run on random clips at batch sizes
 other than the one used to export (so the dynamic axis is exercised); the largest absolute logit
 difference against PyTorch must stay under a tolerance.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import warnings
@@ -53,8 +57,9 @@ def export_checkpoint(
     output.parent.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(0)
     example = torch.randn(EXPORT_BATCH, *clip.input_shape, generator=generator)
-    exporter = _export_onnx if format == "onnx" else _export_torchscript
-    exported = exporter(network, example, output)
+    exporters = {"onnx": _export_onnx, "torchscript": _export_torchscript,
+                 "huggingface": functools.partial(_export_huggingface, model.hparams.model, clip)}
+    exported = exporters[format](network, example, output)
     max_abs_diff = 0.0
     for batch in PARITY_BATCHES:
         clips = torch.randn(batch, *clip.input_shape, generator=generator)
@@ -115,15 +120,30 @@ def _export_torchscript(network: nn.Module, example: torch.Tensor, output: Path)
     return run
 
 
+def _export_huggingface(model_name: str, clip: ClipSpec, network: nn.Module, example: torch.Tensor, output: Path) -> Runner:
+    from vidcls.models.hf import load_hub_folder, save_hub_folder  # imports transformers: the vidcls[hf] extra
+
+    save_hub_folder(network, model_name, clip, output)
+    loaded = load_hub_folder(output)
+
+    def run(clips: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return loaded(clips)
+
+    return run
+
+
 def _describe(format: Format, model_name: str, classes: list[str], clip: ClipSpec) -> dict:
     """What a deployment needs to feed the exported network and read its output."""
     channels, frames, height, width = clip.input_shape
+    video = {"name": "video", "shape": ["batch", channels, frames, height, width], "dtype": "float32",
+             "layout": "batch, RGB channel, time, height, width"}
     return {
         "format": format,
         "model": model_name,
         "classes": classes,
-        "input": {"name": "video", "shape": ["batch", channels, frames, height, width], "dtype": "float32",
-                  "layout": "batch, RGB channel, time, height, width"},
+        # the Hub folder's model takes its own pixel values (batch, time, channel, ...), made by its processor config
+        "input": video if format != "huggingface" else "what the folder's video processor config makes of the frames",
         "output": {"name": "logits", "shape": ["batch", len(classes)]},
         "preprocessing": clip.eval_preprocessing(),
         "clip": clip.to_dict(),

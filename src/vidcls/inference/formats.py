@@ -2,5 +2,5 @@
 
 from typing import Literal
 
-Format = Literal["onnx", "torchscript"]
-FORMATS: tuple[Format, ...] = ("onnx", "torchscript")
+Format = Literal["onnx", "torchscript", "huggingface"]
+FORMATS: tuple[Format, ...] = ("onnx", "torchscript", "huggingface")

@@ -1,7 +1,7 @@
 """The built-in models: name, description, clip preset, head and published weights, without importing torch.
 
 Builders live in the family modules (``pytorchvideo_models``, ``torchvision_models``,
-``simple3d``), which are imported only when a model is built. Every number here is cited, and
+``simple3d``, ``hf``), which are imported only when a model is built. Every number here is cited, and
 ``tests/models/test_catalog.py`` checks the ones the libraries publish (torchvision's weights
 enums, PyTorchVideo's hub checkpoint paths, parameter counts) against the installed packages.
 
@@ -87,6 +87,27 @@ CARDS = [
     _tv("swin3d_t", "swin3d_t (torchvision), 32x2 at 224²: Kinetics-400 77.715 % top-1 published, 28.2 M parameters",
         ClipSpec.at_sampling_rate(32, 2, min_scale=256, max_scale=256, mean=IMAGENET_MEAN, std=IMAGENET_STD), "head",
         "swin3d_t-7615ae03.pth"),
+]
+
+# Hugging Face transformers' video classifiers (the vidcls[hf] extra; builders in vidcls.models.hf). Their clip is read
+# from the checkpoint given as --model.pretrained (its config's frames, its processor's resize, crop and statistics);
+# the temporal stride is each paper's Kinetics recipe (vidcls.models.hf.FAMILIES cites it). Top-1 and parameters:
+# VideoMAE (Tong et al. 2022, table 6: ViT-B, 16 frames, 1600-epoch pre-training), TimeSformer (Bertasius et al.
+# 2021, table 1 and section 4.3).
+HF = "vidcls.models.hf"
+HF_PRESET = f"{HF}:clip_preset"
+CARDS += [
+    ModelCard("videomae", "VideoMAE ViT-B (transformers), 16x4 at 224²: Kinetics-400 81.5 % top-1 published "
+              "(MCG-NJU/videomae-base-finetuned-kinetics), 87 M parameters", f"{HF}:videomae", head="model.classifier",
+              preset_for=HF_PRESET),
+    ModelCard("vjepa2", "V-JEPA 2 ViT-L (transformers), 16x4 at 256²: Hub classifiers for SSv2 and Diving-48 "
+              "(facebook/vjepa2-vitl-fpc16-256-ssv2); encoders facebook/vjepa2-vitl-fpc64-256", f"{HF}:vjepa2",
+              head=("model.pooler", "model.classifier"), preset_for=HF_PRESET),
+    ModelCard("timesformer", "TimeSformer base (transformers), 8x32 at 224²: Kinetics-400 78.0 % top-1 published "
+              "(facebook/timesformer-base-finetuned-k400), 121 M parameters", f"{HF}:timesformer",
+              head="model.classifier", preset_for=HF_PRESET),
+    ModelCard("vivit", "ViViT-B/16x2 (transformers), 32x2 at 224², input in [-1, 1]: Kinetics-400 "
+              "(google/vivit-b-16x2-kinetics400)", f"{HF}:vivit", head="model.classifier", preset_for=HF_PRESET),
 ]
 
 for _card in CARDS:

@@ -1,5 +1,8 @@
 """Start a model from published or earlier weights: ``--model.pretrained`` and ``--model.freeze_backbone``.
 
+Hub families (``vidcls.models.hf``) load their checkpoints themselves (:func:`build_network`); the
+rest of this module is about state dicts.
+
 A source is a local file or a registered model's name. A name fetches that model's published
 Kinetics-400 weights (PyTorchVideo's model zoo or torchvision's, URLs in the registry) into the
 torch hub cache; every file is read with ``weights_only=True``, so loading never runs code from it.
@@ -13,8 +16,9 @@ for the wrong architecture never load silently.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from lightning.pytorch.utilities import rank_zero_info
@@ -22,7 +26,7 @@ from torch import nn
 
 from vidcls.errors import VidclsError
 from vidcls.io import load_file, load_safely
-from vidcls.models.registry import list_models, model_entry
+from vidcls.models.registry import build_model, list_models, model_entry
 
 StateDict = dict[str, torch.Tensor]
 
@@ -61,6 +65,25 @@ def _state_dict(checkpoint: object, source: str) -> StateDict:
     return dict(state)
 
 
+def build_network(
+    model: str, classes: Sequence[str], options: Mapping[str, Any], pretrained: str | None = None,
+    network_config: Mapping[str, Any] | None = None,
+) -> tuple[nn.Module, dict[str, Any] | None]:
+    """A run's network for ``classes``, started from ``pretrained``; and what rebuilds it without those files.
+
+    Hub families load ``pretrained`` (a Hub id or a ``save_pretrained`` folder) themselves and give
+    back their configuration (``network_config``: a vidcls checkpoint rebuilds the network from
+    it); the others load a state dict (:func:`load_pretrained`) and need none.
+    """
+    if model_entry(model).loads_own_weights:
+        network = build_model(model, len(classes), classes=classes, pretrained=pretrained, config=network_config, **options)
+        return network, network.network_config()
+    network = build_model(model, len(classes), **options)
+    if pretrained:
+        load_pretrained(network, model, pretrained)
+    return network, None
+
+
 def load_pretrained(network: nn.Module, model: str, source: str) -> list[str]:
     """Load ``source`` into ``network`` (built as registry ``model``); return the head keys left re-initialised."""
     state = read_weights(source)
@@ -96,12 +119,12 @@ def freeze_all_but_head(network: nn.Module, model: str) -> None:
         parameter.requires_grad = _in(name, head)
 
 
-def _head(model: str) -> str:
+def _head(model: str) -> str | tuple[str, ...]:
     head = model_entry(model).head
     if head is None:
         raise VidclsError(f"model {model!r} names no head (register_model(..., head=...)): cannot replace or keep it")
     return head
 
 
-def _in(key: str, module: str) -> bool:
-    return key.startswith(module + ".")
+def _in(key: str, modules: str | tuple[str, ...]) -> bool:
+    return any(key.startswith(module + ".") for module in ((modules,) if isinstance(modules, str) else modules))

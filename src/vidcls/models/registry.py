@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vidcls.clip import ClipSpec
 
@@ -34,14 +34,28 @@ class ModelCard:
     description: str  # one line for `vidcls models`: what it is and its published accuracy
     builder: Builder | str  # a callable, or "package.module:function" imported on first use
     preset: ClipSpec | None = None  # the clips it was trained on; None: the ClipSpec defaults
-    head: str | None = None  # the final classifier layer's module name: replaced for new classes, kept trainable when frozen
+    # the classifier's module names (the final layer, and any pooling head trained with it): replaced for new
+    # classes, kept trainable when frozen
+    head: str | tuple[str, ...] | None = None
     weights_url: str | None = None  # published Kinetics-400 weights, loadable with --model.pretrained NAME
+    # Hub families: "module:function" (model, pretrained, model_options) → ClipSpec, read from the checkpoint's own
+    # config and processor config; the builder then takes ``pretrained`` (a Hub id or save_pretrained folder),
+    # ``classes`` (its labels) and ``config`` (a recorded configuration) and loads its weights itself
+    preset_for: str | None = None
+
+    @property
+    def loads_own_weights(self) -> bool:
+        """True for Hub families: ``--model.pretrained`` goes to the builder, not to a state-dict loader."""
+        return self.preset_for is not None
 
     def resolve_builder(self) -> Builder:
-        if callable(self.builder):
-            return self.builder
-        module, _, function = self.builder.partition(":")
-        return getattr(importlib.import_module(module), function)
+        return self.builder if callable(self.builder) else _resolve(self.builder)
+
+
+def _resolve(reference: str) -> Callable:
+    """The function named by ``"package.module:function"``, imported now."""
+    module, _, function = reference.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 _REGISTRY: dict[str, ModelCard] = {}
@@ -59,7 +73,7 @@ def register_model(
     description: str,
     *,
     preset: ClipSpec | None = None,
-    head: str | None = None,
+    head: str | tuple[str, ...] | None = None,
     weights_url: str | None = None,
 ) -> Callable[[Builder], Builder]:
     """Decorator for your own models: make ``builder`` available to :func:`build_model` under ``name``."""
@@ -81,9 +95,15 @@ def describe_model(name: str) -> str:
     return model_entry(name).description
 
 
-def get_preset(name: str) -> ClipSpec | None:
-    """The clips a model was trained on (None for models without a published recipe)."""
-    return model_entry(name).preset
+def get_preset(name: str, pretrained: str | None = None, options: Mapping[str, Any] | None = None) -> ClipSpec | None:
+    """The clips a model was trained on (None for models without a published recipe).
+
+    A Hub family's clip is its checkpoint's (``pretrained``), or its configuration's (``options``).
+    """
+    card = model_entry(name)
+    if card.preset_for is not None:
+        return _resolve(card.preset_for)(name, pretrained, dict(options or {}))
+    return card.preset
 
 
 def build_model(name: str, num_classes: int, **options) -> nn.Module:

@@ -16,12 +16,14 @@ import lightning as L
 import torch
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
+from torchvision import tv_tensors
+from torchvision.transforms import v2
 
 from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError
 from vidcls.evaluation.metrics import video_metrics
-from vidcls.models import build_model, get_preset
-from vidcls.models.pretrained import freeze_all_but_head, load_pretrained
+from vidcls.models import get_preset
+from vidcls.models.pretrained import build_network, freeze_all_but_head
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +40,24 @@ class VideoClassifier(L.LightningModule):
         pretrained: initial weights: a checkpoint file (ours, PyTorchVideo's or a plain state dict)
             or a model name for its published Kinetics-400 weights; a head for another class
             count is re-initialised (``vidcls.models.pretrained``).
+            Hub families (videomae, vjepa2, timesformer, vivit) take a Hub id or a folder written by
+            ``save_pretrained``; their clip then comes from that checkpoint's config and processor config.
+        network_config: the network's own configuration (Hub families: the transformers config),
+            recorded by vidcls when the network is built so a checkpoint rebuilds it without the
+            pretrained files; not a setting to give.
         freeze_backbone: train only the head (the final classifier layer).
         optimizer: "sgd" (momentum, Nesterov) or "adamw".
         lr, momentum, weight_decay: optimiser settings; ``lr`` is the peak after warmup.
         warmup_epochs: linear warmup from ``warmup_start_lr`` to ``lr``, then cosine decay to 0,
             both stepped every batch.
+        layer_decay: layer-wise learning-rate decay (Hub families): block ``i`` of ``L`` learns at
+            ``lr * layer_decay ** (L - i)``, and biases, norms and tokens get no weight decay
+            (VideoMAE's fine-tuning recipe; ``vidcls.models.hf.layer_decay_groups``).
         label_smoothing: cross-entropy label smoothing.
+        mixup_alpha, cutmix_alpha: MixUp / CutMix of training batches (torchvision.transforms.v2),
+            Beta(alpha, alpha) mixing; with both, each batch takes one of the two at random (the
+            VideoMAE recipe: 0.8 and 1.0). 0 turns one off. Training top-1 then scores the class
+            with the largest share of each mixed clip.
         nonfinite_loss: a NaN or infinite training loss stops the run with a message naming the
             step ("stop"), or that step is skipped and logged ("skip"; single-device runs only:
             under DDP every rank must take the same steps).
@@ -63,6 +77,7 @@ class VideoClassifier(L.LightningModule):
         clip: dict[str, Any] | None = None,
         model_options: dict[str, Any] | None = None,
         pretrained: str | None = None,
+        network_config: dict[str, Any] | None = None,
         freeze_backbone: bool = False,
         optimizer: Literal["sgd", "adamw"] = "sgd",
         lr: float = 0.1,
@@ -70,7 +85,10 @@ class VideoClassifier(L.LightningModule):
         weight_decay: float = 1e-4,
         warmup_epochs: float = 0.0,
         warmup_start_lr: float = 0.01,
+        layer_decay: float | None = None,
         label_smoothing: float = 0.0,
+        mixup_alpha: float = 0.0,
+        cutmix_alpha: float = 0.0,
         nonfinite_loss: Literal["stop", "skip"] = "stop",
         channels_last: bool = True,
         compile: bool = False,
@@ -78,6 +96,7 @@ class VideoClassifier(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.network: nn.Module | None = None
+        self.mix: v2.Transform | None = None
         self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         if classes:
             self._build(classes)
@@ -91,18 +110,22 @@ class VideoClassifier(L.LightningModule):
         """The clip this network wants: the one it was trained on (its checkpoint's), else its model's preset."""
         if self.hparams.clip:
             return ClipSpec.from_dict(self.hparams.clip)
-        return get_preset(self.hparams.model)
+        hp = self.hparams
+        return get_preset(hp.model, hp.pretrained, {**(hp.network_config or {}), **(hp.model_options or {})})
 
     def _build(self, classes: list[str]) -> None:
         self.hparams.classes = list(classes)  # saved in every checkpoint
         num_classes = len(classes)
-        self.network = build_model(self.hparams.model, num_classes, **(self.hparams.model_options or {}))
-        if self.hparams.pretrained:
-            load_pretrained(self.network, self.hparams.model, self.hparams.pretrained)
+        hp = self.hparams
+        self.network, hp.network_config = build_network(hp.model, classes, hp.model_options or {}, hp.pretrained,
+                                                        hp.network_config)
+        self.mix = batch_mixing(num_classes, hp.mixup_alpha, hp.cutmix_alpha)
         if self.hparams.freeze_backbone:
             freeze_all_but_head(self.network, self.hparams.model)
         if self.hparams.channels_last:  # kept by the move to a GPU and by loading a state dict into it
-            self.network.to(memory_format=torch.channels_last_3d)
+            for parameter in self.network.parameters():
+                if parameter.dim() == 5:  # 3D convolutions; Module.to would refuse a network that also has 2D ones
+                    parameter.data = parameter.data.contiguous(memory_format=torch.channels_last_3d)
         top_k = min(5, num_classes)
         for stage in ("train", "val"):
             setattr(self, f"{stage}_top1", MulticlassAccuracy(num_classes, top_k=1, average="micro"))
@@ -134,9 +157,14 @@ class VideoClassifier(L.LightningModule):
         return self.network(clips)
 
     def _step(self, batch: dict, stage: str) -> torch.Tensor:
-        logits = self(batch["video"])
-        labels = batch["label"]
-        loss = self.loss(logits, labels)
+        videos, labels = batch["video"], batch["label"]
+        targets = labels
+        if stage == "train" and self.mix is not None:
+            # tv_tensors.Video: MixUp/CutMix take 5-D batches only as videos; the cut box is in the last two dims (H, W)
+            videos, targets = self.mix(tv_tensors.Video(videos), labels)
+            videos, labels = videos.as_subclass(torch.Tensor), targets.argmax(-1)
+        logits = self(videos)
+        loss = self.loss(logits, targets)
         top1, top5 = getattr(self, f"{stage}_top1"), getattr(self, f"{stage}_top5")
         top1(logits, labels)
         top5(logits, labels)
@@ -193,12 +221,18 @@ class VideoClassifier(L.LightningModule):
 
     def configure_optimizers(self) -> dict:
         hp = self.hparams
+        parameters = self.parameters()
+        if hp.layer_decay is not None:
+            from vidcls.models.hf import layer_decay_groups  # imports transformers: only for the Hub families
+
+            parameters = layer_decay_groups(self.network, hp.model, lr=hp.lr, weight_decay=hp.weight_decay,
+                                            decay=hp.layer_decay)
         if hp.optimizer == "sgd":
             optimizer = torch.optim.SGD(
-                self.parameters(), lr=hp.lr, momentum=hp.momentum, nesterov=hp.momentum > 0, weight_decay=hp.weight_decay
+                parameters, lr=hp.lr, momentum=hp.momentum, nesterov=hp.momentum > 0, weight_decay=hp.weight_decay
             )
         else:
-            optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+            optimizer = torch.optim.AdamW(parameters, lr=hp.lr, weight_decay=hp.weight_decay)
         warmup_start = hp.warmup_start_lr / hp.lr
 
         # The schedule's length is read on the first step, not here: asking Lightning for
@@ -222,3 +256,12 @@ class VideoClassifier(L.LightningModule):
 
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def batch_mixing(num_classes: int, mixup_alpha: float, cutmix_alpha: float) -> v2.Transform | None:
+    """MixUp, CutMix, or a random choice of the two per batch (None when both are off): ``(videos, labels) → soft targets``."""
+    mixes = [mix(alpha=alpha, num_classes=num_classes)
+             for mix, alpha in ((v2.MixUp, mixup_alpha), (v2.CutMix, cutmix_alpha)) if alpha > 0]
+    if not mixes:
+        return None
+    return mixes[0] if len(mixes) == 1 else v2.RandomChoice(mixes)

@@ -1,0 +1,217 @@
+"""The Hugging Face families: built from save_pretrained folders and from configurations, their clip read from the
+checkpoint (and equal to what their own processors make of the same frames), head replacement, training options."""
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from vidcls.clip import resolve_clip
+from vidcls.data.decoding import VideoReader
+from vidcls.data.sampling import clip_frame_times
+from vidcls.data.transforms import eval_transform
+from vidcls.errors import VidclsError
+from vidcls.models import build_model, get_preset, list_models, model_entry
+from vidcls.models.pretrained import build_network, freeze_all_but_head
+
+transformers = pytest.importorskip("transformers")
+hf = pytest.importorskip("vidcls.models.hf")
+CLASSES = ["pour", "stir", "whisk"]
+
+
+def test_listing_models_imports_neither_torch_nor_transformers():
+    code = ("import sys, vidcls.models as m; names = m.list_models(); "
+            "print(all(n in names for n in ('videomae', 'vjepa2', 'timesformer', 'vivit')), "
+            "'torch' in sys.modules, 'transformers' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "False", "False"]
+
+
+def test_without_the_extra_a_hub_model_stops_with_one_line_naming_it(synth_root, tmp_path):
+    # torchmetrics imports transformers whenever it is installed: import it first, then make transformers unimportable
+    code = ("import sys, torchmetrics; sys.modules['transformers'] = None; from vidcls.cli import main; "
+            f"main(['fit', '--model.model', 'videomae', '--data.root', {str(synth_root)!r}, "
+            f"'--trainer.default_root_dir', {str(tmp_path)!r}, '--trainer.accelerator', 'cpu'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "vidcls: error: the Hugging Face models need transformers: pip install 'vidcls[hf]'")
+
+
+def test_eval_clip_equals_the_family_processor_on_the_same_frames(family, hub_checkpoint, synth_root):
+    """vidcls's clip of a video, from the checkpoint's own config and processor config, vs transformers' processor."""
+    folder = hub_checkpoint(family)
+    clip = get_preset(family, str(folder), {})
+    assert (clip.num_frames, clip.crop_size, clip.eval_resize) == (4, 32, 36)  # the folder's config and processor
+    video = next((synth_root / "val").rglob("*.mp4"))
+    with VideoReader(video) as reader:  # the frames of the centre clip, T×C×H×W uint8, as vidcls decodes them
+        frames = reader.frames_at(clip_frame_times(0.0, clip.clip_duration, clip.num_frames, reader.info.fps))
+    ours = eval_transform(clip)(frames)  # C×T×H×W
+    processed = transformers.AutoVideoProcessor.from_pretrained(folder)(frames, return_tensors="pt")
+    theirs = next(iter(processed.values()))[0].transpose(0, 1)
+    assert ours.shape == theirs.shape
+    assert (ours - theirs).abs().max() < 1e-4  # float rounding: one uint8 level is 1/(255 std) ≈ 0.017
+
+
+def test_vivit_processor_statistics_become_a_clip_mean_and_std(hub_checkpoint):
+    # ViViT's processor: x / 127.5 - 1 (to [-1, 1]), then (· - 0.5) / 0.5 with its default statistics
+    clip = get_preset("vivit", str(hub_checkpoint("vivit")), {})
+    assert clip.mean == pytest.approx((0.75,) * 3) and clip.std == pytest.approx((0.25,) * 3)
+    videomae = get_preset("videomae", str(hub_checkpoint("videomae")), {})
+    assert videomae.mean == pytest.approx((0.485, 0.456, 0.406))  # its preprocessor_config.json's ImageNet mean
+
+
+def test_values_the_user_gives_win_over_the_checkpoint_clip(hub_checkpoint):
+    clip = resolve_clip(get_preset("vjepa2", str(hub_checkpoint("vjepa2")), {}), {"eval_resize": 48, "crop_size": None})
+    assert (clip.eval_resize, clip.crop_size, clip.num_frames) == (48, 32, 4)
+
+
+def test_model_options_win_over_the_checkpoint_config(hub_checkpoint):
+    clip = get_preset("videomae", str(hub_checkpoint("videomae")), {"num_frames": 8})
+    network, config = build_network("videomae", CLASSES, {"num_frames": 8}, str(hub_checkpoint("videomae")))
+    assert clip.num_frames == 8 and config["num_frames"] == 8
+    assert network(torch.randn(1, 3, 8, 32, 32)).shape == (1, 3)
+
+
+def test_pretrained_folder_loads_the_backbone_and_a_head_for_the_users_classes(family, hub_checkpoint):
+    folder = hub_checkpoint(family)
+    reference = getattr(transformers, hf.FAMILIES[family].model).from_pretrained(folder).state_dict()  # 5 classes
+    network, config = build_network(family, CLASSES, {}, str(folder))
+    own = {key.removeprefix("model."): value for key, value in network.state_dict().items()}
+    backbone = [key for key in reference if not key.startswith("classifier.")]
+    assert backbone and all(torch.equal(reference[key], own[key]) for key in backbone)
+    assert own["classifier.weight"].shape[0] == 3
+    assert network.model.config.id2label == dict(enumerate(CLASSES)) and config["label2id"] == {"pour": 0, "stir": 1, "whisk": 2}
+    clip = get_preset(family, str(folder), {})
+    assert network(torch.randn(2, *clip.input_shape)).shape == (2, 3)
+
+
+def test_a_head_for_as_many_other_classes_is_replaced_and_for_the_same_ones_kept(hub_checkpoint):
+    folder = hub_checkpoint("timesformer")
+    saved = load_file(folder / "model.safetensors")["classifier.weight"]
+    kinetics = ["abseiling", "archery", "bowling", "juggling", "yawning"]
+    same, _ = build_network("timesformer", kinetics, {}, str(folder))
+    other, _ = build_network("timesformer", [f"my_{label}" for label in kinetics], {}, str(folder))
+    assert torch.equal(same.model.classifier.weight, saved)
+    assert not torch.equal(other.model.classifier.weight, saved)
+
+
+def test_without_pretrained_the_network_is_built_from_its_options(family, tiny_hub_options):
+    options = tiny_hub_options(family)
+    network = build_model(family, 3, classes=CLASSES, **options)
+    config = network.model.config
+    assert all(getattr(config, key) == (tuple(value) if isinstance(value, list) and isinstance(getattr(config, key), tuple)
+                                        else value) for key, value in options.items())
+    clip = get_preset(family, None, options)
+    assert clip.num_frames == 4 and clip.crop_size == 32
+    assert network(torch.randn(1, *clip.input_shape)).shape == (1, 3)
+
+
+def test_a_recorded_config_rebuilds_the_network_without_the_checkpoint(hub_checkpoint, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(hub_checkpoint("vivit"), folder)
+    network, config = build_network("vivit", CLASSES, {}, str(folder))
+    shutil.rmtree(folder)
+    rebuilt, _ = build_network("vivit", CLASSES, {}, None, config)
+    rebuilt.load_state_dict(network.state_dict())  # same architecture, key for key
+
+
+def test_bad_pretrained_sources_are_one_line(hub_checkpoint, tmp_path):
+    with pytest.raises(VidclsError, match="is a vivit checkpoint, not videomae"):
+        build_model("videomae", 3, classes=CLASSES, pretrained=str(hub_checkpoint("vivit")))
+    with pytest.raises(VidclsError, match="no such folder"):
+        build_model("videomae", 3, classes=CLASSES, pretrained=str(tmp_path / "missing"))
+
+
+class Payload:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def test_weights_that_would_run_code_are_refused_and_never_unpickled(hub_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "unsafe"
+    folder.mkdir()
+    shutil.copy(hub_checkpoint("videomae") / "config.json", folder)
+    with open(folder / "pytorch_model.bin", "wb") as file:  # a .bin file, no safetensors: read with weights_only
+        torch.save({"weight": Payload()}, file, pickle_protocol=pickle.DEFAULT_PROTOCOL)
+    with pytest.raises(VidclsError, match="never unpickled"):
+        build_model("videomae", 3, classes=CLASSES, pretrained=str(folder))
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_vjepa2_trains_its_pooler_with_the_head_and_never_its_predictor(hub_checkpoint):
+    network, _ = build_network("vjepa2", CLASSES, {}, str(hub_checkpoint("vjepa2")))
+    assert not any(p.requires_grad for p in network.model.vjepa2.predictor.parameters())
+    freeze_all_but_head(network, "vjepa2")
+    trainable = {name.split(".")[1] for name, p in network.named_parameters() if p.requires_grad}
+    assert trainable == {"pooler", "classifier"}
+    assert model_entry("vjepa2").head == ("model.pooler", "model.classifier")
+
+
+def test_layer_decay_scales_each_block_and_spares_biases_norms_and_tokens(tiny_hub_options):
+    network = build_model("timesformer", 3, classes=CLASSES, **tiny_hub_options("timesformer"))
+    groups = hf.layer_decay_groups(network, "timesformer", lr=1.0, weight_decay=0.05, decay=0.5)
+    lr_of = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+    named = dict(network.named_parameters())
+    assert len(lr_of) == len(named)  # every parameter in exactly one group
+    layers = 2
+    assert lr_of[id(named["model.timesformer.embeddings.patch_embeddings.projection.weight"])] == (0.5 ** (layers + 1), 0.05)
+    assert lr_of[id(named["model.timesformer.embeddings.cls_token"])] == (0.5 ** (layers + 1), 0.0)
+    assert lr_of[id(named["model.timesformer.encoder.layer.0.attention.attention.qkv.weight"])] == (0.5 ** 2, 0.05)
+    assert lr_of[id(named["model.timesformer.encoder.layer.1.attention.attention.qkv.bias"])] == (0.5, 0.0)
+    assert lr_of[id(named["model.classifier.weight"])] == (1.0, 0.05)
+    assert lr_of[id(named["model.timesformer.layernorm.weight"])] == (1.0, 0.0)
+    with pytest.raises(VidclsError, match="layer_decay is for the transformer families"):
+        hf.layer_decay_groups(build_model("simple3d", 3), "simple3d", lr=1.0, weight_decay=0.0, decay=0.5)
+
+
+@pytest.mark.parametrize("family", ["videomae", "vivit", "vjepa2", "timesformer"])
+def test_drop_path_drops_residual_updates_in_training_only(family, tiny_hub_options):
+    options = tiny_hub_options(family)
+    torch.manual_seed(0)
+    plain = build_model(family, 3, classes=CLASSES, **options)
+    dropping = build_model(family, 3, classes=CLASSES, drop_path_rate=0.5, **options)
+    dropping.load_state_dict(plain.state_dict())
+    clips = torch.randn(8, *get_preset(family, None, options).input_shape)
+    with torch.no_grad():
+        assert torch.allclose(plain.eval()(clips), dropping.eval()(clips), atol=1e-6)  # identity at evaluation
+        dropping.train()
+        torch.manual_seed(1)
+        first = dropping(clips)
+        torch.manual_seed(2)
+        assert not torch.allclose(first, dropping(clips))
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(tiny_hub_options):
+    options = tiny_hub_options("videomae")
+    plain = build_model("videomae", 3, classes=CLASSES, **options)
+    checkpointed = build_model("videomae", 3, classes=CLASSES, gradient_checkpointing=True, **options)
+    checkpointed.load_state_dict(plain.state_dict())
+    clips = torch.randn(2, 3, 4, 32, 32)
+    for network in (plain, checkpointed):
+        network.train()(clips).sum().backward()
+    assert checkpointed.model.is_activation_checkpointing
+    for (name, a), (_, b) in zip(plain.named_parameters(), checkpointed.named_parameters()):
+        assert torch.allclose(a.grad, b.grad, atol=1e-6), name
+
+
+def test_every_hub_family_is_registered_with_a_head_and_its_own_preset(hub_families):
+    for family in hub_families:
+        card = model_entry(family)
+        assert family in list_models() and card.loads_own_weights and card.head and card.preset is None
+
+
+def test_hub_folder_export_refuses_what_it_cannot_write(tmp_path, tiny_hub_options):
+    with pytest.raises(VidclsError, match="--format huggingface is for the transformer families"):
+        hf.save_hub_folder(build_model("simple3d", 3), "simple3d", get_preset("slow_r50"), tmp_path / "a")
+    network = build_model("vjepa2", 3, classes=CLASSES, **tiny_hub_options("vjepa2"))
+    clip = resolve_clip(get_preset("vjepa2", None, tiny_hub_options("vjepa2")), {"eval_resize": 64})
+    # V-JEPA 2's processor derives its resize from its crop (x 256/224): a trained-with resize of 64 cannot be written
+    with pytest.raises(VidclsError, match=r"cannot express this clip's eval_resize 64 \(it would use 36\)"):
+        hf.save_hub_folder(network, "vjepa2", clip, tmp_path / "b")
