@@ -46,6 +46,23 @@ def synth_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+# `vidcls fit`/`test` options for runs that take seconds: simple3d on 4 frames of 32², one process
+TINY_RUN = ["--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false", "--model.model", "simple3d",
+            "--data.batch_size", "4", "--data.num_workers", "0", "--data.num_frames", "4", "--data.crop_size", "32",
+            "--data.min_scale", "32", "--data.max_scale", "36", "--data.eval_resize", "32"]
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint as `vidcls fit` writes it, after two training batches: a model that still gets many videos wrong."""
+    from vidcls.cli import main
+
+    out = tmp_path_factory.mktemp("tiny-run")
+    main(["fit", *TINY_RUN, "--data.root", str(synth_root), "--trainer.default_root_dir", str(out),
+          "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "0"])
+    return next(out.rglob("*.ckpt"))
+
+
 @pytest.fixture
 def media_dir() -> Path:
     """Real clips from ../shared/media; tests using it skip where shared/ is absent."""

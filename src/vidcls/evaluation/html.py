@@ -46,7 +46,9 @@ img.strip { display: block; max-width: 100%; height: auto; margin: 6px 0; image-
 .segment { color: #fff; font-size: 12px; line-height: 26px; padding-left: 4px; white-space: nowrap; overflow: hidden;
            box-sizing: border-box; border-right: 1px solid #fff; }
 .axis { position: relative; height: 18px; font-size: 11px; color: #555; }
-.axis span { position: absolute; transform: translateX(-50%); } .axis span:first-child { transform: none; }
+.axis span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
+.axis span:first-child { transform: none; } .axis span.end { right: 0; transform: none; }
+img.strip.span { width: 100%; }
 .legend span { display: inline-block; margin-right: 12px; } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
 """
 
@@ -120,9 +122,9 @@ def ranked_bars(ranked: Sequence[tuple[str, float]], true_class: str | None = No
     """Top-k classes as horizontal bars of their probability; the true class, when known, in bold green."""
     rows = []
     for name, probability in ranked:
-        mark = ' class="true"' if name == true_class else ""
+        mark = " true" if name == true_class else ""
         rows.append(
-            f"<span{mark}>{escape(name)}</span>"
+            f'<span class="name{mark}">{escape(name)}</span>'
             f'<span class="bar-track"><span class="bar" style="display:block;width:{100 * probability:.1f}%"></span></span>'
             f'<span class="number" data-probability="{probability:.6f}">{percent(probability)}</span>'
         )
