@@ -31,12 +31,13 @@ table.sortable th { cursor: pointer; user-select: none; border-bottom: 1px solid
 table.sortable th[aria-sort=ascending]::after { content: " \\25B2"; }
 table.sortable th[aria-sort=descending]::after { content: " \\25BC"; }
 table.sortable tbody tr:nth-child(odd) { background: #f6f6f6; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 12px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 12px; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 10px 12px; margin: 12px 0; }
 .cards .card { margin: 0; } .card p { margin: 4px 0; }
 .scroll { max-height: 520px; overflow-y: auto; display: inline-block; border: 1px solid #eee; }
 .scroll thead th { position: sticky; top: 0; background: #fff; }
 .card .path { font-family: monospace; word-break: break-all; }
+img.confusion { max-width: 100%; height: auto; }
 img.strip { display: block; max-width: 100%; height: auto; margin: 6px 0; image-rendering: auto; }
 .bars { display: grid; grid-template-columns: minmax(8em, max-content) 1fr 4.5em; gap: 2px 8px; align-items: center; max-width: 640px; }
 .bar { height: 12px; background: #4a7fc1; border-radius: 2px; } .bars .true { font-weight: 700; }

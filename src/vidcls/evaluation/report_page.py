@@ -87,7 +87,9 @@ def _summary_table(summary: Mapping) -> str:
 
 
 def _plain(value: object) -> str:
-    return " ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    if isinstance(value, list | tuple):
+        return " ".join(map(_plain, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _per_class_table(per_class: Sequence[Mapping]) -> str:
