@@ -26,7 +26,7 @@ h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #d
 .muted { color: #666; } .error { color: #b00020; } code { font-size: 90%; }
 table { border-collapse: collapse; } td, th { padding: 2px 10px; text-align: left; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
-table.summary th { font-weight: normal; color: #555; } table.summary td { font-weight: 600; }
+table.summary th { font-weight: normal; color: #555; white-space: nowrap; } table.summary td { font-weight: 600; }
 table.sortable th { cursor: pointer; user-select: none; border-bottom: 1px solid #aaa; }
 table.sortable th[aria-sort=ascending]::after { content: " \\25B2"; }
 table.sortable th[aria-sort=descending]::after { content: " \\25BC"; }

@@ -26,8 +26,8 @@ def write_prediction_page(
     failed = sum("error" in entry for entry in entries)
     body = "\n".join((
         "<h1>Predictions</h1>",
-        f'<p class="muted">{len(entries)} videos{f", {failed} unreadable" if failed else ""} · checkpoint '
-        f"<code>{escape(checkpoint)}</code></p>",
+        f'<p class="muted">{len(entries)} video{"s" if len(entries) != 1 else ""}{f", {failed} unreadable" if failed else ""}'
+        f" · checkpoint <code>{escape(checkpoint)}</code></p>",
         *(_video_card(entry, previews.get(entry["path"]), colours) for entry in entries),
     ))
     path = Path(path)
