@@ -113,7 +113,7 @@ class TestReport(L.Callback):
         index, probs, labels = pl_module.test_predictions
         dataset = getattr(getattr(trainer, "datamodule", None), "datasets", {}).get("test")
         classes = pl_module.classes
-        middle_view = clip.test_clips // 2 * clip.test_crops + clip.test_crops // 2  # the centre clip's centre crop
+        middle_view = clip.test_clips // 2 * clip.test_crops + clip.test_crops // 2  # the middle clip's middle crop
         wrong = []
         for row in most_confidently_wrong(probs, labels, self.wrong_examples):
             video, frames, note = int(index[row]), None, ""
