@@ -10,6 +10,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	scripts/ensure-ffmpeg
+	scripts/ensure-chromium
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
 	# torch first and alone, so pip takes the local/wheel-cached build instead of resolving it twice

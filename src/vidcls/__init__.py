@@ -18,14 +18,18 @@ _EXPORTS = {
     "list_models": "vidcls.models",
     "register_model": "vidcls.models",
     "VideoClassifier": "vidcls.training.classifier",
+    "DataBoundAdvisor": "vidcls.training.data_advisor",
+    "TestReport": "vidcls.training.callbacks",
     "load_checkpoint": "vidcls.training.checkpoints",
     "Predictor": "vidcls.inference.predictor",
     "export_checkpoint": "vidcls.inference.export",
 }
 __all__ = [
     "ClipSpec",
+    "DataBoundAdvisor",
     "DatasetError",
     "Predictor",
+    "TestReport",
     "VideoClassifier",
     "VideoDataModule",
     "VideoReadError",
@@ -44,8 +48,10 @@ if TYPE_CHECKING:
     from vidcls.inference.export import export_checkpoint
     from vidcls.inference.predictor import Predictor
     from vidcls.models import build_model, list_models, register_model
+    from vidcls.training.callbacks import TestReport
     from vidcls.training.checkpoints import load_checkpoint
     from vidcls.training.classifier import VideoClassifier
+    from vidcls.training.data_advisor import DataBoundAdvisor
 
 
 def __getattr__(name: str) -> object:

@@ -2,7 +2,7 @@
 
 Synthesizes the motion dataset, trains ``configs/demo.yaml`` (the same config ``vidcls fit``
 takes), tests the best checkpoint on the held-out split, prints a table and writes
-``OUT/report.json``.
+``OUT/report.json`` (the test run's own report, ``report.html`` among it, is in its log folder).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def run_demo(out: Path, videos_per_class: dict[str, int], epochs: int | None = N
         "log_dir": str(log_dir),
         "per_class": str(log_dir / "per_class.csv"),
         "confusion": str(log_dir / "confusion.png"),
+        "page": str(log_dir / "report.html"),
         "curves": str(plot_curves(log_dir)),
         "seconds": {"synthesize": synth_seconds, "train": train_seconds, "total": time.perf_counter() - started},
     }
@@ -92,4 +93,5 @@ def _print_report(report: dict) -> None:
     console.print(table)
     console.print(f"checkpoint: {report['checkpoint']}")
     console.print(f"plots: {report['curves']}, {report['confusion']}; per class: {report['per_class']}")
+    console.print(f"the test report, to open in a browser: {report['page']}")
     console.print(f"TensorBoard: tensorboard --logdir {report['log_dir']}")

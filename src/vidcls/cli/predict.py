@@ -1,13 +1,15 @@
 """`vidcls predict`: top-k classes (or a timeline) for video files and folders, as a table or JSON.
 
 A file that cannot be read becomes an error entry and the others go on; the exit status is 1
-when any failed, so scripts notice.
+when any failed, so scripts notice. ``--html FILE`` also draws the results as a page: per video
+a strip of its frames, and its top-k as bars or its timeline as coloured segments.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -39,6 +41,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--window", type=float, metavar="SECONDS", help="window length (default: the training clip)")
     parser.add_argument("--stride", type=float, metavar="SECONDS", help="window step (default: half a window)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--html", metavar="FILE", help="also write a page with each video's frames and predictions")
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
                         help="refuse larger frames (width x height) before decoding (default 4096*4096; 0: no limit)")
@@ -60,12 +63,22 @@ def main(argv: Sequence[str]) -> int:
         max_duration=args.max_duration,
     )
 
+    previews = {}  # path → frames, for the page
+
     def describe(path: Path) -> dict:
         if args.timeline:
-            return _timeline_entry(predictor.timeline(path, window=args.window, stride=args.stride, top_k=args.top_k))
-        return {"predictions": _ranked(predictor.predict(path, args.top_k))}
+            entry = _timeline_entry(predictor.timeline(path, window=args.window, stride=args.stride, top_k=args.top_k))
+        else:
+            entry = {"predictions": _ranked(predictor.predict(path, args.top_k))}
+        if args.html:
+            previews[str(path)] = predictor.preview(path)
+        return entry
 
     entries = list(_predict_entries(args.paths, describe))
+    if args.html:
+        from vidcls.evaluation.prediction_page import write_prediction_page
+
+        print(f"page: {write_prediction_page(args.html, entries, previews, args.checkpoint)}", file=sys.stderr)
     if args.json:
         print(json.dumps(entries, indent=2))
     elif args.timeline:

@@ -38,6 +38,14 @@ class Normalise:
         return out.mul_(self.scale.to(frames.device)).sub_(self.shift.to(frames.device))
 
 
+def unnormalise(video: torch.Tensor, clip: ClipSpec) -> torch.Tensor:
+    """A normalised model input ``C×T×H×W`` back to viewable uint8 frames ``T×H×W×C``: what the network saw, for pages."""
+    mean = torch.tensor(clip.mean, device=video.device).view(-1, 1, 1, 1)
+    std = torch.tensor(clip.std, device=video.device).view(-1, 1, 1, 1)
+    pixels = (video.float() * std + mean).mul_(255).round_().clamp_(0, 255)
+    return pixels.to(torch.uint8).permute(1, 2, 3, 0).cpu()
+
+
 class TrainPreset:
     """Random short-side scale, random crop, horizontal flip, then scale to [0, 1] and normalise.
 

@@ -40,6 +40,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av
+
 from vidcls.data.sources import LabelledVideo, is_video, read_list_file
 from vidcls.datatools.shards import Shard, check_complete, select, shard_file, shard_files
 from vidcls.errors import DatasetError, VidclsError, VideoReadError
@@ -179,6 +181,28 @@ def encode_video(src: Path, out: Path, config: PrepareConfig = PrepareConfig()) 
         reason = lines[-1] if lines else f"ffmpeg exit status {completed.returncode}"
         raise VideoReadError.for_file(src, reason.removeprefix(f"{src}: "))
     os.replace(partial, out)
+
+
+def keyframe_interval(path: str | Path, max_packets: int = 3000) -> float:
+    """Mean frames per keyframe in a video's first ``max_packets`` packets, read from the container (nothing decoded).
+
+    What random access costs: a clip's frames are decoded from the keyframe before each, so files
+    with a keyframe every 250 frames read clips far slower than ``prepare``'s every 16.
+    """
+    frames = keyframes = 0
+    try:
+        with av.open(str(path)) as container:
+            for packet in container.demux(container.streams.video[0]):
+                if packet.size:  # the demuxer ends with an empty flush packet
+                    frames += 1
+                    keyframes += packet.is_keyframe
+                    if frames == max_packets:
+                        break
+    except (av.FFmpegError, IndexError) as error:  # IndexError: no video stream
+        raise VideoReadError.for_file(path, str(error) or "no video stream") from error
+    if not keyframes:
+        raise VideoReadError.for_file(path, "no keyframe in the video stream")
+    return frames / keyframes
 
 
 def _scale_filter(short_side: int) -> str:

@@ -44,3 +44,14 @@ def present_classes(metrics: dict) -> list[dict]:
 def worst_classes(metrics: dict, count: int) -> list[dict]:
     """The ``count`` present classes of lowest accuracy, worst first."""
     return sorted(present_classes(metrics), key=lambda row: row["accuracy"])[:count]
+
+
+def most_confidently_wrong(probs: torch.Tensor, labels: torch.Tensor, count: int) -> list[int]:
+    """Rows of the ``count`` misclassified videos whose wrong top-1 class had the highest probability, surest first.
+
+    These are the errors worth a look: a mislabelled video, or two classes the model cannot tell apart.
+    """
+    confidence, predicted = probs.max(1)
+    wrong = (predicted != labels).nonzero().flatten()
+    order = confidence[wrong].argsort(descending=True, stable=True)
+    return wrong[order[:count]].tolist()

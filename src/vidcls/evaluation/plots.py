@@ -67,8 +67,8 @@ def confusion_figure(confusion: torch.Tensor, classes: Sequence[str]) -> Figure:
     return figure
 
 
-def plot_curves(log_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Plot the loss and top-1 curves of a run's TensorBoard log as ``curves.png``."""
+def curves_figure(log_dir: str | Path) -> Figure:
+    """The loss and top-1 curves of a run's TensorBoard log (a notebook shows the figure inline)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     log_dir = Path(log_dir)
@@ -88,6 +88,11 @@ def plot_curves(log_dir: str | Path, out: str | Path | None = None) -> Path:
         ax.set_title(title)
         ax.set_xlabel("step")
         ax.legend()
-    out = Path(out) if out else log_dir / "curves.png"
-    figure.savefig(out, dpi=120, bbox_inches="tight")
+    return figure
+
+
+def plot_curves(log_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Plot the loss and top-1 curves of a run's TensorBoard log as ``curves.png``."""
+    out = Path(out) if out else Path(log_dir) / "curves.png"
+    curves_figure(log_dir).savefig(out, dpi=120, bbox_inches="tight")
     return out

@@ -1,4 +1,4 @@
-"""Test reports a person reads: ``report.json``, ``per_class.csv``, ``confusion.png`` and a printed table."""
+"""Test reports a person reads: ``report.json``, ``per_class.csv``, ``confusion.png``, ``report.html`` and a printed table."""
 
 from __future__ import annotations
 
@@ -7,15 +7,24 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from vidcls.evaluation.html import figure_png
 from vidcls.evaluation.metrics import worst_classes
 from vidcls.evaluation.plots import confusion_figure
+from vidcls.evaluation.report_page import WrongVideo, write_report_page
 
 
-def write_report(out_dir: str | Path, metrics: dict, classes: Sequence[str], extra: dict | None = None) -> dict[str, Path]:
-    """Write ``report.json``, ``per_class.csv`` and ``confusion.png`` into ``out_dir``."""
+def write_report(
+    out_dir: str | Path, metrics: dict, classes: Sequence[str], extra: dict | None = None, wrong: Sequence[WrongVideo] = ()
+) -> dict[str, Path]:
+    """Write ``report.json``, ``per_class.csv``, ``confusion.png`` and ``report.html`` into ``out_dir``.
+
+    ``extra`` joins the summary (checkpoint, model, clip, views); ``wrong`` are the misclassified
+    videos the page shows with their frames.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"report": out_dir / "report.json", "per_class": out_dir / "per_class.csv", "confusion": out_dir / "confusion.png"}
+    paths = {"report": out_dir / "report.json", "per_class": out_dir / "per_class.csv", "confusion": out_dir / "confusion.png",
+             "html": out_dir / "report.html"}
     summary = {k: v for k, v in metrics.items() if k not in ("confusion", "per_class")}
     summary.update(extra or {})
     summary["worst_classes"] = [row["class"] for row in worst_classes(metrics, 10)]
@@ -24,7 +33,10 @@ def write_report(out_dir: str | Path, metrics: dict, classes: Sequence[str], ext
         writer = csv.DictWriter(handle, fieldnames=["class", "videos", "correct", "accuracy"])
         writer.writeheader()
         writer.writerows(metrics["per_class"])
-    confusion_figure(metrics["confusion"], classes).savefig(paths["confusion"], dpi=120, bbox_inches="tight")
+    confusion = figure_png(confusion_figure(metrics["confusion"], classes), dpi=120)
+    paths["confusion"].write_bytes(confusion)
+    errors = metrics["videos"] - sum(row["correct"] for row in metrics["per_class"])
+    write_report_page(paths["html"], summary, metrics["per_class"], confusion, wrong, errors)
     return paths
 
 

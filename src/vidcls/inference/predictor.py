@@ -21,7 +21,7 @@ from vidcls.data.decoding import VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
 from vidcls.data.sources import is_video
-from vidcls.data.transforms import eval_transform
+from vidcls.data.transforms import eval_transform, unnormalise
 from vidcls.errors import VideoReadError
 from vidcls.training.checkpoints import load_checkpoint
 from vidcls.training.classifier import VideoClassifier
@@ -115,6 +115,15 @@ class Predictor:
         with self._open(path) as reader:
             starts = uniform_clip_starts(reader.info, self.clip.clip_duration, self.num_clips)
             return self._ranked(self._probabilities(reader, starts, self.clip.clip_duration).mean(0), top_k)
+
+    def preview(self, path: str | Path, count: int = 8) -> torch.Tensor:
+        """``count`` frames at the centres of equal parts of the video, resized and cropped as the network sees them.
+
+        uint8 ``T×H×W×C``: what a page shows next to a prediction.
+        """
+        with self._open(path) as reader:
+            times = uniform_clip_starts(reader.info, 0.0, count)  # clips of no length: the parts' centres
+            return unnormalise(self.transform(reader.frames_at(times)), self.clip)
 
     def timeline(
         self, path: str | Path, *, window: float | None = None, stride: float | None = None, top_k: int = 1

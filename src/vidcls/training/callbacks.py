@@ -1,6 +1,6 @@
 """Callbacks that keep long runs alive and honest and leave files a person reads: bad videos are
 reported (too many stop the run), a SIGTERM leaves a checkpoint to resume from, and a test run
-writes its report."""
+writes its report (also as a page to open in a browser)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ import lightning as L
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from vidcls.errors import DatasetError
+from vidcls.clip import ClipSpec
+from vidcls.data.transforms import unnormalise
+from vidcls.errors import DatasetError, VideoReadError
+from vidcls.evaluation.metrics import most_confidently_wrong
 from vidcls.evaluation.plots import confusion_figure
 from vidcls.evaluation.report import print_report, write_report
+from vidcls.evaluation.report_page import WRONG_EXAMPLES, WrongVideo
 
 
 class BadVideoMonitor(L.Callback):
@@ -74,8 +78,15 @@ class CheckpointOnSigterm(L.Callback):
 
 
 class TestReport(L.Callback):
-    """After a test run, write ``report.json``, ``per_class.csv`` and ``confusion.png`` to the run folder,
-    print the table, and add the confusion matrix to TensorBoard: the figures the classifier logged."""
+    """After a test run, write ``report.json``, ``per_class.csv``, ``confusion.png`` and ``report.html`` to the run
+    folder, print the table, and add the confusion matrix to TensorBoard: the figures the classifier logged.
+
+    The page shows the ``wrong_examples`` most confidently misclassified videos with the frames the
+    network saw: those few clips are read again here, so nothing holds frames during the test.
+    """
+
+    def __init__(self, wrong_examples: int = WRONG_EXAMPLES):
+        self.wrong_examples = wrong_examples
 
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         metrics = getattr(pl_module, "test_metrics", None)
@@ -83,8 +94,38 @@ class TestReport(L.Callback):
         if metrics is None or not trainer.is_global_zero or not log_dir:
             return
         classes = pl_module.classes
-        write_report(log_dir, metrics, classes)
+        clip = pl_module.clip_preset
+        summary = {
+            "checkpoint": trainer.ckpt_path,
+            "model": pl_module.hparams.get("model"),
+            "clip": clip.to_dict() if clip else None,
+            "views": clip.test_clips * clip.test_crops if clip else None,
+        }
+        wrong = self._wrong_videos(trainer, pl_module, clip) if clip else []
+        write_report(log_dir, metrics, classes, summary, wrong)
         print_report(metrics)
         experiment = getattr(trainer.logger, "experiment", None)
         if hasattr(experiment, "add_figure"):  # TensorBoard
             experiment.add_figure("test/confusion", confusion_figure(metrics["confusion"], classes), global_step=trainer.global_step)
+
+    def _wrong_videos(self, trainer: L.Trainer, pl_module: L.LightningModule, clip: ClipSpec) -> list[WrongVideo]:
+        """The surest errors with their top-5 and the middle view's frames, re-read from the test dataset."""
+        index, probs, labels = pl_module.test_predictions
+        dataset = getattr(getattr(trainer, "datamodule", None), "datasets", {}).get("test")
+        classes = pl_module.classes
+        middle_view = clip.test_clips // 2 * clip.test_crops + clip.test_crops // 2  # the middle clip's middle crop
+        wrong = []
+        for row in most_confidently_wrong(probs, labels, self.wrong_examples):
+            video, frames, note = int(index[row]), None, ""
+            values, top = probs[row].topk(min(5, len(classes)))
+            ranked = [(classes[i], float(v)) for v, i in zip(values.tolist(), top.tolist())]
+            if dataset is None:
+                path, note = f"test video {video}", "the test data is not a VideoDataModule's"
+            else:
+                path = str(dataset.samples[video].path)
+                try:
+                    frames = unnormalise(dataset.read_clip(video)["video"][middle_view], clip)  # views: V×C×T×H×W
+                except VideoReadError as error:
+                    note = str(error)
+            wrong.append(WrongVideo(path, classes[int(labels[row])], ranked, frames, note))
+        return wrong

@@ -212,7 +212,8 @@ class VideoClassifier(L.LightningModule):
         for row, video in enumerate(index.tolist()):
             first_row.setdefault(video, row)
         keep = torch.tensor(sorted(first_row.values()), device=index.device)
-        probs, labels = probs[keep].cpu(), labels[keep].cpu()
+        index, probs, labels = index[keep].cpu(), probs[keep].cpu(), labels[keep].cpu()
+        self.test_predictions = (index, probs, labels)  # each video once: its dataset index, probabilities, label
         self.test_metrics = video_metrics(probs, labels, self.classes)
         loss = nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels)
         for name, value in (("loss", loss.item()), *((key, self.test_metrics[key]) for key in

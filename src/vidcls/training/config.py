@@ -2,8 +2,8 @@
 
 Every ``VideoClassifier`` and ``VideoDataModule`` argument is a ``--model.*``/``--data.*`` flag and
 a YAML key. The rules: a checkpoint's classes win over the data's (the weights index them);
-``--ckpt_path last`` resumes the newest run of this model and these classes; a bad video count
-and a SIGTERM checkpoint are always on; the test report is always written. Clip settings need no
+``--ckpt_path last`` resumes the newest run of this model and these classes; a bad video count,
+the data-bound advisor and a SIGTERM checkpoint are always on; the test report is always written. Clip settings need no
 rule here: the datamodule resolves them (given values over the model's clip over the defaults).
 """
 
@@ -21,6 +21,7 @@ from vidcls.io import load_file
 from vidcls.training.callbacks import BadVideoMonitor, CheckpointOnSigterm, TestReport
 from vidcls.training.checkpoints import checkpoint_hparams, find_resumable_checkpoint
 from vidcls.training.classifier import VideoClassifier
+from vidcls.training.data_advisor import DataBoundAdvisor
 
 
 class VidclsCLI(LightningCLI):
@@ -34,6 +35,8 @@ class VidclsCLI(LightningCLI):
         parser.set_defaults({"trainer.default_root_dir": "runs"})
         # always on: replaced unreadable videos are counted and too many stop the run
         parser.add_lightning_class_args(BadVideoMonitor, "bad_videos")
+        # always on: the share of training time spent waiting for data, and advice when it is too large
+        parser.add_lightning_class_args(DataBoundAdvisor, "data_advisor")
 
     def _parse_ckpt_path(self) -> None:
         """Read a checkpoint's hyperparameters (classes, clip) into the model config, as LightningCLI does, but safely.

@@ -1,0 +1,76 @@
+"""`vidcls test` leaves report.html, and a real browser shows what report.json says, with frames that load."""
+
+import csv
+import json
+import re
+
+import pytest
+
+from vidcls.cli import main
+
+
+@pytest.fixture(scope="module")
+def tested_run(synth_root, tiny_checkpoint, tiny_args, tmp_path_factory):
+    """`vidcls test` of a barely trained checkpoint on all 16 test videos, 2 clips each: (report folder, checkpoint)."""
+    out = tmp_path_factory.mktemp("test-run")
+    main(["test", *tiny_args, "--trainer.limit_test_batches", "1.0", "--data.root", str(synth_root),
+          "--trainer.default_root_dir", str(out), "--ckpt_path", str(tiny_checkpoint), "--data.test_clips", "2"])
+    (report,) = out.rglob("report.json")
+    return report.parent, tiny_checkpoint
+
+
+def shown_percent(text):
+    return float(re.fullmatch(r"([\d.]+) %", text).group(1)) / 100
+
+
+def test_report_page_shows_the_numbers_of_report_json(tested_run, browser):
+    folder, checkpoint = tested_run
+    report = json.loads((folder / "report.json").read_text())
+    assert browser.load(folder / "report.html") == []  # no console errors, nothing fetched from outside
+
+    summary = browser.evaluate("Object.fromEntries([...document.querySelectorAll('[data-key]')]"
+                               ".map(cell => [cell.dataset.key, cell.textContent]))")
+    for key in ("top1", "top5", "mean_class_accuracy"):
+        assert shown_percent(summary[key]) == pytest.approx(report[key], abs=5e-5)  # shown to 0.01 %
+    assert int(summary["videos"]) == report["videos"] == 16
+    assert summary["views"] == str(report["views"]) == "2"  # 2 clips x 1 crop
+    assert summary["checkpoint"] == report["checkpoint"] == str(checkpoint)
+    assert summary["model"] == "simple3d" and "num_frames 4" in summary["clip"] and "crop_size 32" in summary["clip"]
+
+    rows = browser.evaluate("[...document.querySelectorAll('table.sortable tbody tr')]"
+                            ".map(row => [...row.cells].map(cell => cell.textContent))")
+    with open(folder / "per_class.csv", newline="") as handle:
+        expected = [[row["class"], row["videos"], row["correct"], float(row["accuracy"])] for row in csv.DictReader(handle)]
+    assert [[name, videos, correct, shown_percent(accuracy)] for name, videos, correct, accuracy in rows] == [
+        [name, videos, correct, pytest.approx(accuracy, abs=5e-4)] for name, videos, correct, accuracy in expected]
+
+
+def test_report_page_sorts_by_accuracy_and_shows_the_surest_errors_with_their_frames(tested_run, browser, few_classes):
+    folder, _ = tested_run
+    report = json.loads((folder / "report.json").read_text())
+    browser.load(folder / "report.html")
+
+    accuracy = "[...document.querySelectorAll('table.sortable tbody tr')].map(row => +row.cells[3].dataset.value)"
+    browser.evaluate("document.querySelectorAll('table.sortable th')[3].click()")
+    ascending = browser.evaluate(accuracy)
+    browser.evaluate("document.querySelectorAll('table.sortable th')[3].click()")
+    assert ascending == sorted(ascending) and browser.evaluate(accuracy) == sorted(ascending, reverse=True)
+
+    cards = browser.evaluate("""[...document.querySelectorAll('.card.wrong')].map(card => ({
+        path: card.querySelector('.path').textContent,
+        true_class: card.querySelector('p b').textContent,
+        marked: [...card.querySelectorAll('.bars .true')].map(name => name.textContent),
+        predicted: card.querySelectorAll('p b')[1].textContent,
+        probabilities: [...card.querySelectorAll('[data-probability]')].map(cell => +cell.dataset.probability),
+        image: [card.querySelector('img.strip').naturalWidth, card.querySelector('img.strip').naturalHeight]}))""")
+    errors = round(report["videos"] * (1 - report["top1"]))
+    assert len(cards) == min(12, errors) > 0
+    for card in cards:
+        assert card["true_class"] == card["path"].split("/")[-2] in few_classes  # the class folder is the truth
+        assert card["predicted"] != card["true_class"] and card["marked"] == [card["true_class"]]  # 4 classes: all in the top-5
+        assert len(card["probabilities"]) == 4 and card["probabilities"] == sorted(card["probabilities"], reverse=True)
+        width, height = card["image"]
+        assert height > 0 and width == 4 * height  # 4 square frames of the crop, side by side
+    surest = [card["probabilities"][0] for card in cards]
+    assert surest == sorted(surest, reverse=True)
+    assert browser.evaluate("[...document.images].every(image => image.complete && image.naturalWidth > 0)")
