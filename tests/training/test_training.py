@@ -11,7 +11,7 @@ from vidcls.training.classifier import VideoClassifier
 def test_simple3d_learns_motion_classes_and_predicts_them(synth_root, tmp_path, media_dir_or_none):
     L.seed_everything(0)
     datamodule = VideoDataModule(
-        root=str(synth_root), batch_size=8, num_workers=0, num_frames=8,
+        root=str(synth_root), batch_size=4, num_workers=0, num_frames=8, clip_duration=3.0,
         crop_size=32, min_scale=32, max_scale=38, eval_resize=36, hflip_prob=0.0,
     )
     classifier = VideoClassifier("simple3d", optimizer="adamw", lr=3e-3, weight_decay=0.05)

@@ -46,11 +46,16 @@ class DataBoundAdvisor(L.Callback):
         self.advice = None
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._start_epoch()
+
+    def _start_epoch(self) -> None:
         self._epoch_start = self._last_step_end = time.perf_counter()
         self._waited = self._paused = 0.0
         self._clips = 0
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: object, batch_idx: int) -> None:
+        if self._epoch_start is None:  # resumed mid-epoch: Lightning starts no epoch, so time from the first batch
+            self._start_epoch()
         self._waited += time.perf_counter() - self._last_step_end
         self._clips += extract_batch_size(batch)
 
