@@ -61,11 +61,12 @@ class VideoClassifier(L.LightningModule):
         nonfinite_loss: a NaN or infinite training loss stops the run with a message naming the
             step ("stop"), or that step is skipped and logged ("skip"; single-device runs only:
             under DDP every rank must take the same steps).
-        channels_last: keep the network's weights and the clips in ``channels_last_3d`` (NDHWC):
-            the layout of cuDNN's fastest 3D convolutions (tensor cores under mixed precision) and
-            of oneDNN's on the CPU, where it measured 1.05x (slow_r50) to 3x (simple3d) faster in
-            fp32 and 8x for simple3d with bf16 (benchmarks/RESULTS.md). Mixed precision itself is
-            ``--trainer.precision`` (``bf16-mixed`` on CPUs with AVX512-BF16 or AMX).
+        channels_last: keep the network's 3D-convolution weights and the clips in ``channels_last_3d``
+            (NDHWC), the layout of cuDNN's fastest 3D convolutions (tensor cores under mixed
+            precision). None (default): on a GPU only. On the CPU it depends on the network
+            (benchmarks/RESULTS.md, model-only training: simple3d 1.41x at 8x32² and ~3x at the
+            demo's 8x64², slow_r50 0.86x at 8x32²), so it is on there only when set to true (the
+            demo's config does). Mixed precision itself is ``--trainer.precision``.
         compile: compile the network with ``torch.compile`` (in place: checkpoints keep their
             keys). The first steps take minutes while it compiles; worth it for long runs.
     """
@@ -90,12 +91,13 @@ class VideoClassifier(L.LightningModule):
         mixup_alpha: float = 0.0,
         cutmix_alpha: float = 0.0,
         nonfinite_loss: Literal["stop", "skip"] = "stop",
-        channels_last: bool = True,
+        channels_last: bool | None = None,
         compile: bool = False,
     ):
         super().__init__()
         self.save_hyperparameters()
         self.network: nn.Module | None = None
+        self._channels_last = False  # decided in configure_model, once the device is known
         self.mix: v2.Transform | None = None
         self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         if classes:
@@ -122,10 +124,6 @@ class VideoClassifier(L.LightningModule):
         self.mix = batch_mixing(num_classes, hp.mixup_alpha, hp.cutmix_alpha)
         if self.hparams.freeze_backbone:
             freeze_all_but_head(self.network, self.hparams.model)
-        if self.hparams.channels_last:  # kept by the move to a GPU and by loading a state dict into it
-            for parameter in self.network.parameters():
-                if parameter.dim() == 5:  # 3D convolutions; Module.to would refuse a network that also has 2D ones
-                    parameter.data = parameter.data.contiguous(memory_format=torch.channels_last_3d)
         top_k = min(5, num_classes)
         for stage in ("train", "val"):
             setattr(self, f"{stage}_top1", MulticlassAccuracy(num_classes, top_k=1, average="micro"))
@@ -144,6 +142,12 @@ class VideoClassifier(L.LightningModule):
             if datamodule is None or not getattr(datamodule, "classes", None):
                 raise ValueError("VideoClassifier needs classes: pass classes=... or train with a VideoDataModule")
             self._build(datamodule.classes)
+        on_gpu = self._trainer is not None and self._trainer.strategy.root_device.type == "cuda"  # no trainer: loading
+        self._channels_last = on_gpu if self.hparams.channels_last is None else self.hparams.channels_last
+        if self._channels_last:  # kept by the move to the device and by loading a checkpoint's weights into it
+            for parameter in self.network.parameters():
+                if parameter.dim() == 5:  # 3D convolutions; Module.to would refuse a network that also has 2D ones
+                    parameter.data = parameter.data.contiguous(memory_format=torch.channels_last_3d)
         if self.hparams.compile:
             self.network.compile()
 
@@ -152,7 +156,7 @@ class VideoClassifier(L.LightningModule):
         checkpoint[self.CHECKPOINT_HYPER_PARAMS_KEY] = {**checkpoint[self.CHECKPOINT_HYPER_PARAMS_KEY], "pretrained": None}
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        if self.hparams.channels_last and clips.dim() == 5:
+        if self._channels_last and clips.dim() == 5:
             clips = clips.contiguous(memory_format=torch.channels_last_3d)
         return self.network(clips)
 
