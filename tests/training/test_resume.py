@@ -99,3 +99,46 @@ def test_ckpt_path_last_without_a_matching_run_stops_naming_what_it_found(synth_
     error = capsys.readouterr().err.strip()
     assert exit_info.value.code == 2 and len(error.splitlines()) == 1
     assert "no checkpoint of simple3d with these" in error and "(simple3d, " in error and ".ckpt" in error
+
+
+def common_args(synth_root, root) -> list[str]:
+    return ["--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false", "--trainer.max_epochs", "1",
+            "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1", "--data.batch_size", "4",
+            "--data.num_workers", "0", "--data.root", str(synth_root), "--trainer.default_root_dir", str(root)]
+
+
+def test_a_checkpoints_settings_are_defaults_the_users_flags_override(synth_root, tmp_path, monkeypatch):
+    tiny_clip = [f"--data.{key}={value}" for key, value in CLIP.items()]
+    main(["fit", *common_args(synth_root, tmp_path), *tiny_clip, "--model.model", "simple3d", "--model.lr", "0.05"])
+    seen = {}
+
+    def record(trainer, model, datamodule=None, ckpt_path=None, **kwargs):
+        model.configure_model()  # as the run would: the datamodule's clip becomes the model's
+        seen.update(lr=model.hparams.lr, model=model.hparams.model, frames=model.clip_preset.num_frames,
+                    ckpt_path=ckpt_path, nonfinite=model.hparams.nonfinite_loss)
+
+    monkeypatch.setattr(L.Trainer, "fit", record)
+    # no --model.model, no clip flags: the checkpoint's; --model.lr given: the user's, also over the checkpoint's
+    main(["fit", *common_args(synth_root, tmp_path), "--ckpt_path", "last", "--model.model", "simple3d",
+          "--model.lr", "0.1", "--model.nonfinite_loss", "skip"])
+    assert seen["lr"] == 0.1 and seen["nonfinite"] == "skip" and seen["model"] == "simple3d"
+    assert seen["frames"] == CLIP["num_frames"]  # the clip it was trained on, not simple3d's defaults
+    assert seen["ckpt_path"].endswith(".ckpt")
+
+
+def test_resuming_from_an_epochs_end_trains_on(synth_root, tmp_path):
+    args = [*common_args(synth_root, tmp_path), *[f"--data.{key}={value}" for key, value in CLIP.items()],
+            "--model.model", "simple3d"]
+    main(["fit", *args])
+    main(["fit", *args, "--trainer.max_epochs", "2", "--ckpt_path", "last"])  # no batch of epoch 0 runs again
+    assert len(list(tmp_path.rglob("*.ckpt"))) == 2
+
+
+def test_a_class_list_other_than_the_checkpoints_is_refused_in_one_line(synth_root, tmp_path, tiny_checkpoint, capsys):
+    classes = sorted(path.name for path in (synth_root / "train").iterdir())
+    with pytest.raises(SystemExit) as exit_info:
+        main(["test", *common_args(synth_root, tmp_path), "--ckpt_path", str(tiny_checkpoint),
+              "--data.classes", json.dumps(classes[::-1])])
+    error = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and len(error.splitlines()) == 1
+    assert "another order than the model's 4 (its checkpoint's)" in error

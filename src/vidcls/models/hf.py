@@ -194,12 +194,26 @@ def clip_preset(model: str, pretrained: str | None, options: Mapping[str, Any]) 
     return clip_from_processor(processor, frames, family, model)
 
 
+# the files a checkpoint's processor config is in (video processors; image processors, as VideoMAE's published ones)
+PROCESSOR_FILES = ("video_preprocessor_config.json", "preprocessor_config.json")
+
+
 def _processor(family: Family, pretrained: str):
-    """The checkpoint's video processor, or None when it has no processor config (then the family's defaults apply)."""
+    """The checkpoint's video processor, or None when it has no processor config (then the family's defaults apply).
+
+    A processor config that is there but cannot be read is an error: the family's defaults would
+    silently give other resize, crop or statistics than the checkpoint was trained with.
+    """
+    folder = Path(pretrained).expanduser()
+    if folder.is_dir() and not any((folder / name).is_file() for name in PROCESSOR_FILES):
+        return None
     try:
         return transformers.AutoVideoProcessor.from_pretrained(pretrained)
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if not folder.is_dir() and "does not appear to have a file named" in reason:  # a Hub checkpoint without one
+            return None
+        raise VidclsError(f"{pretrained}: its processor config cannot be read ({reason})") from error
 
 
 def _default_processor(family: Family, size: int):

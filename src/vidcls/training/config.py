@@ -1,14 +1,17 @@
 """The LightningCLI behind ``vidcls fit``/``validate``/``test``: vidcls's rules on top of Lightning's.
 
 Every ``VideoClassifier`` and ``VideoDataModule`` argument is a ``--model.*``/``--data.*`` flag and
-a YAML key. The rules: a checkpoint's classes win over the data's (the weights index them);
-``--ckpt_path last`` resumes the newest run of this model and these classes; a bad video count,
+a YAML key. The rules: a checkpoint's hyperparameters (classes, clip, model settings) are defaults that the
+user's flags and YAML override; the data indexes labels by the checkpoint's classes (the weights
+index them; a different list is refused); ``--ckpt_path last`` resumes the newest run of this
+model, model options and classes; a bad video count,
 the data-bound advisor and a SIGTERM checkpoint are always on; the test report is always written. Clip settings need no
 rule here: the datamodule resolves them (given values over the model's clip over the defaults).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import warnings
 from collections.abc import Sequence
@@ -17,6 +20,8 @@ from pathlib import Path
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from vidcls.data.datamodule import VideoDataModule
+from vidcls.data.sources import read_classes_file
+from vidcls.errors import VidclsError
 from vidcls.io import load_file
 from vidcls.training.callbacks import BadVideoMonitor, CheckpointOnSigterm, TestReport
 from vidcls.training.checkpoints import checkpoint_hparams, find_resumable_checkpoint
@@ -38,38 +43,60 @@ class VidclsCLI(LightningCLI):
         # always on: the share of training time spent waiting for data, and advice when it is too large
         parser.add_lightning_class_args(DataBoundAdvisor, "data_advisor")
 
-    def _parse_ckpt_path(self) -> None:
-        """Read a checkpoint's hyperparameters (classes, clip) into the model config, as LightningCLI does, but safely.
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        """Parse as LightningCLI does, with a checkpoint's hyperparameters as the defaults under what the user gave.
 
+        With ``--ckpt_path`` (``last``: the newest checkpoint under ``trainer.default_root_dir`` of
+        this model, model options and classes), the checkpoint's classes, clip and model settings
+        become the ``model.*`` defaults and the arguments are parsed again, so every flag and YAML
+        value the user gave still wins. LightningCLI's own way merges the checkpoint over them.
         The file is read without unpickling code (an unsafe one is refused with one line), and a
         checkpoint from before the clip contract gets its clip from its datamodule settings.
         """
+        super().parse_arguments(parser, args)
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if not path or not Path(path).is_file():
+        if not path:
             return
+        config = self.config[subcommand]
+        if path == "last":
+            path = str(find_resumable_checkpoint(config.trainer.default_root_dir, config.model.model,
+                                                 _given_classes(config), config.model.model_options))
+        if not Path(path).is_file():
+            return  # Lightning names a missing file
         hparams = checkpoint_hparams(load_file(path, mmap=True), path)
-        hparams.pop("_instantiator", None)
-        self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
+        accepted = inspect.signature(VideoClassifier).parameters  # as load_from_checkpoint: drop LightningCLI's extras
+        self._parser(subcommand).set_defaults({f"model.{key}": value for key, value in hparams.items() if key in accepted})
+        super().parse_arguments(parser, args)
+        self.config[subcommand].ckpt_path = path
+
+    def _parse_ckpt_path(self) -> None:
+        """Done in :meth:`parse_arguments`, where the user's values can still win."""
 
     def before_instantiate_classes(self) -> None:
         # the data must index labels as the checkpoint's weights do, or every metric would be wrong
         config = self.config[self.subcommand] if self.subcommand else self.config
-        if config.model.classes and not config.data.classes:
-            config.data.classes = list(config.model.classes)
-
-    def _resolve_last_checkpoint(self) -> None:
-        """``--ckpt_path last``: the newest checkpoint of this run's model and classes (Lightning's own looks in a new folder)."""
-        config = self.config_init[self.subcommand]
-        if config.get("ckpt_path") != "last":
+        if not config.model.classes:
             return
-        classes = self.model.classes or self.datamodule.classes
-        hparams = self.model.hparams
-        config["ckpt_path"] = str(find_resumable_checkpoint(
-            self.trainer.default_root_dir, hparams.model, classes, hparams.model_options
-        ))
+        given = _read_classes(config.data.classes)
+        if given and given != list(config.model.classes):
+            raise VidclsError(f"--data.classes lists {len(given)} classes in another order than the model's"
+                              f" {len(config.model.classes)} (its checkpoint's): leave it out to use the checkpoint's")
+        config.data.classes = list(config.model.classes)
 
-    before_fit = before_validate = before_test = _resolve_last_checkpoint
+
+def _read_classes(classes: list[str] | str | None) -> list[str] | None:
+    return read_classes_file(classes) if isinstance(classes, str) else (list(classes) if classes else None)
+
+
+def _given_classes(config) -> list[str] | None:
+    """The class list of the run being launched, as the datamodule would index it (None where it cannot tell yet)."""
+    if config.model.classes:
+        return list(config.model.classes)
+    try:
+        return VideoDataModule(**config.data.as_dict()).classes
+    except VidclsError:
+        return None
 
 
 def _not_a_tip(record: logging.LogRecord) -> bool:

@@ -73,7 +73,10 @@ class DataBoundAdvisor(L.Callback):
             self._last_step_end += paused
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._epoch_start is None:  # resumed from an epoch's end: no batch of it ran here, nothing to say
+            return
         trained = self._last_step_end - self._epoch_start - self._paused
+        self._epoch_start = None
         if not self._clips or trained <= 0:
             return
         fraction, clips_per_s = self._waited / trained, self._clips / trained
