@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none): the reason in a one-line error."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
 class VidclsError(Exception):
     """Bad input that the user must fix; the message names the file, folder or line at fault."""
 

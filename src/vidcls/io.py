@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from vidcls.errors import VidclsError
+from vidcls.errors import VidclsError, first_line
 
 
 def partial_path(path: str | Path) -> Path:
@@ -57,5 +57,4 @@ def load_safely(load: Callable[[], object], where: str) -> object:
     except pickle.UnpicklingError as error:  # its message suggests weights_only=False: never here
         raise VidclsError(f"{where}: not a checkpoint, or one holding objects other than weights; refused (never unpickled)") from error
     except Exception as error:  # a bad zip (RuntimeError), an empty file (EOFError), no network (URLError)...
-        reason = str(error).strip().split("\n")[0] or type(error).__name__
-        raise VidclsError(f"{where}: not a checkpoint, or unreadable ({reason})") from error
+        raise VidclsError(f"{where}: not a checkpoint, or unreadable ({first_line(error)})") from error

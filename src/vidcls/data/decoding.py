@@ -20,7 +20,7 @@ from torchcodec.decoders import VideoDecoder, VideoStreamMetadata
 
 from vidcls.data.info import VideoInfo
 from vidcls.data.selective import FramesMissing, SelectiveDecoder, decode_on
-from vidcls.errors import VideoReadError
+from vidcls.errors import VideoReadError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class VideoReader:
                 raise ValueError("video stream has no frames")
         except Exception as error:  # FFmpeg's reason, raised as RuntimeError/ValueError/av.FFmpegError
             self.close()
-            raise VideoReadError.for_file(self.path, _first_line(error)) from error
+            raise VideoReadError.for_file(self.path, first_line(error)) from error
 
     def frames_at(self, times: Sequence[float]) -> torch.Tensor:
         """Frames displayed at ``times`` (seconds) as uint8 ``T×C×H×W``; times past either end are clamped."""
@@ -77,7 +77,7 @@ class VideoReader:
                     self._selective = None
             return self._torchcodec_frames(clamped)
         except Exception as error:
-            raise VideoReadError.for_file(self.path, f"decoding failed: {_first_line(error)}") from error
+            raise VideoReadError.for_file(self.path, f"decoding failed: {first_line(error)}") from error
 
     def close(self) -> None:
         """Free FFmpeg's buffers and the file now, not at the next garbage collection.
@@ -106,7 +106,7 @@ class VideoReader:
         except RuntimeError as error:
             if self._torchcodec_options["device"] != "cpu":
                 raise
-            log.debug("%s: torchcodec failed (%s); decoding on with PyAV", self.path, _first_line(error))
+            log.debug("%s: torchcodec failed (%s); decoding on with PyAV", self.path, first_line(error))
             with av.open(str(self.path)) as container:
                 return decode_on(container, times, self.info.begin, self.info.fps)
 
@@ -143,7 +143,3 @@ def _checked_info(
         raise ValueError("container reports no duration, frame rate or frame count")
     return VideoInfo(float(begin), float(end), float(fps), int(num_frames), int(width), int(height))
 
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]

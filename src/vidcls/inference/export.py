@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from vidcls.clip import ClipSpec
-from vidcls.errors import VidclsError
+from vidcls.errors import VidclsError, first_line
 from vidcls.inference.formats import FORMATS, Format
 from vidcls.training.checkpoints import load_checkpoint
 
@@ -109,8 +109,7 @@ def _export_torchscript(network: nn.Module, example: torch.Tensor, output: Path)
             torch.jit.save(torch.jit.trace(network, example), str(output))
         except RuntimeError as error:  # e.g. PyTorchVideo's X3D: its Swish is a Python autograd.Function
             output.unlink(missing_ok=True)
-            reason = str(error).strip().splitlines()[0]
-            raise VidclsError(f"{output}: TorchScript cannot hold this network ({reason}); try onnx") from error
+            raise VidclsError(f"{output}: TorchScript cannot hold this network ({first_line(error)}); try onnx") from error
         loaded = torch.jit.load(str(output), map_location="cpu")
 
     def run(clips: torch.Tensor) -> torch.Tensor:

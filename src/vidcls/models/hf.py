@@ -26,7 +26,7 @@ from torch import nn
 from torchvision.ops import stochastic_depth
 
 from vidcls.clip import ClipSpec
-from vidcls.errors import VidclsError
+from vidcls.errors import VidclsError, first_line
 from vidcls.io import load_safely
 
 try:
@@ -210,7 +210,7 @@ def _processor(family: Family, pretrained: str):
     try:
         return transformers.AutoVideoProcessor.from_pretrained(pretrained)
     except (OSError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = first_line(error)
         if not folder.is_dir() and "does not appear to have a file named" in reason:  # a Hub checkpoint without one
             return None
         raise VidclsError(f"{pretrained}: its processor config cannot be read ({reason})") from error

@@ -37,6 +37,13 @@ def checkpoint_hparams(checkpoint: object, path: str | Path) -> dict[str, Any]:
     return hparams
 
 
+def classifier_arguments(hparams: Mapping[str, Any]) -> dict[str, Any]:
+    """The hyperparameters that are ``VideoClassifier`` arguments, as Lightning's load_from_checkpoint keeps them
+    (LightningCLI adds others, such as ``_instantiator``)."""
+    accepted = inspect.signature(VideoClassifier).parameters
+    return {key: value for key, value in hparams.items() if key in accepted}
+
+
 def load_checkpoint(path: str | Path) -> tuple[VideoClassifier, ClipSpec]:
     """The classifier (eval mode, CPU) and clip contract of a checkpoint, read once and without unpickling code."""
     path = Path(path)
@@ -44,9 +51,7 @@ def load_checkpoint(path: str | Path) -> tuple[VideoClassifier, ClipSpec]:
         raise VidclsError(f"{path}: no such checkpoint")
     checkpoint = load_file(path)
     hparams = checkpoint_hparams(checkpoint, path)
-    # as Lightning's load_from_checkpoint does: keep the constructor's arguments, drop LightningCLI's extras
-    accepted = inspect.signature(VideoClassifier).parameters
-    model = VideoClassifier(**{key: value for key, value in hparams.items() if key in accepted})
+    model = VideoClassifier(**classifier_arguments(hparams))
     model.load_state_dict(checkpoint["state_dict"])
     clip = model.clip_preset
     if clip is None:

@@ -11,7 +11,6 @@ rule here: the datamodule resolves them (given values over the model's clip over
 
 from __future__ import annotations
 
-import inspect
 import logging
 import warnings
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from vidcls.data.sources import read_classes_file
 from vidcls.errors import VidclsError
 from vidcls.io import load_file
 from vidcls.training.callbacks import BadVideoMonitor, CheckpointOnSigterm, TestReport
-from vidcls.training.checkpoints import checkpoint_hparams, find_resumable_checkpoint
+from vidcls.training.checkpoints import checkpoint_hparams, classifier_arguments, find_resumable_checkpoint
 from vidcls.training.classifier import VideoClassifier
 from vidcls.training.data_advisor import DataBoundAdvisor
 
@@ -65,8 +64,7 @@ class VidclsCLI(LightningCLI):
         if not Path(path).is_file():
             return  # Lightning names a missing file
         hparams = checkpoint_hparams(load_file(path, mmap=True), path)
-        accepted = inspect.signature(VideoClassifier).parameters  # as load_from_checkpoint: drop LightningCLI's extras
-        self._parser(subcommand).set_defaults({f"model.{key}": value for key, value in hparams.items() if key in accepted})
+        self._parser(subcommand).set_defaults({f"model.{key}": value for key, value in classifier_arguments(hparams).items()})
         super().parse_arguments(parser, args)
         self.config[subcommand].ckpt_path = path
 
