@@ -20,7 +20,7 @@ _EXPORTS = {
     "VideoClassifier": "vidcls.training.classifier",
     "DataBoundAdvisor": "vidcls.training.data_advisor",
     "TestReport": "vidcls.training.callbacks",
-    "load_checkpoint": "vidcls.training.checkpoints",
+    "load_network": "vidcls.models.checkpoint",
     "Predictor": "vidcls.inference.predictor",
     "export_checkpoint": "vidcls.inference.export",
 }
@@ -37,7 +37,7 @@ __all__ = [
     "build_model",
     "export_checkpoint",
     "list_models",
-    "load_checkpoint",
+    "load_network",
     "register_model",
 ]
 
@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from vidcls.inference.export import export_checkpoint
     from vidcls.inference.predictor import Predictor
     from vidcls.models import build_model, list_models, register_model
+    from vidcls.models.checkpoint import load_network
     from vidcls.training.callbacks import TestReport
-    from vidcls.training.checkpoints import load_checkpoint
     from vidcls.training.classifier import VideoClassifier
     from vidcls.training.data_advisor import DataBoundAdvisor
 
