@@ -1,4 +1,4 @@
-"""Small file helpers every layer needs: atomic writes and checkpoint reading that never runs code."""
+"""Small helpers every layer needs: atomic writes, checkpoint reading that never runs code, the cores a process may use."""
 
 from __future__ import annotations
 
@@ -58,3 +58,8 @@ def load_safely(load: Callable[[], object], where: str) -> object:
         raise VidclsError(f"{where}: not a checkpoint, or one holding objects other than weights; refused (never unpickled)") from error
     except Exception as error:  # a bad zip (RuntimeError), an empty file (EOFError), no network (URLError)...
         raise VidclsError(f"{where}: not a checkpoint, or unreadable ({first_line(error)})") from error
+
+
+def available_cores() -> int:
+    """Cores this process may run on (a container's or a scheduler's limit), not the machine's count."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

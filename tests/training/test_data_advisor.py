@@ -8,9 +8,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from vidcls.data.datamodule import VideoDataModule
+from vidcls.io import available_cores
 from vidcls.training.classifier import VideoClassifier
 from vidcls.training.config import run_lightning
-from vidcls.training.data_advisor import DataBoundAdvisor, available_cores
+from vidcls.training.data_advisor import DataBoundAdvisor
 from vidcls.training.run import link_run
 
 CLASSES = ["a", "b", "c", "d"]

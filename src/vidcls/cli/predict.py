@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,13 +23,16 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
+from vidcls.cli.progress import progress_bar
 from vidcls.data.info import DEFAULT_MAX_PIXELS
-from vidcls.errors import VideoReadError
+from vidcls.datatools.shards import Shard, parse_shard, shard_file
+from vidcls.errors import VidclsError, VideoReadError
 
 if TYPE_CHECKING:
     from vidcls.inference.predictor import Ranked, Timeline
 
 Entry = dict  # {"path": ..., then "predictions", or "windows" and "segments", or "error"}
+PRECISIONS = ("32", "bf16")
 
 
 def main(argv: Sequence[str]) -> int:
@@ -34,7 +40,9 @@ def main(argv: Sequence[str]) -> int:
         prog="vidcls predict",
         description="Classify videos with a trained checkpoint, using its classes, clip settings and eval transforms.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="video files, or folders searched for videos")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="video files, or folders searched for videos")
+    parser.add_argument("--list", action="append", default=[], metavar="FILE",
+                        help="a text file of video paths, one per line (relative to its folder), read as it goes")
     parser.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoint written by vidcls fit")
     parser.add_argument("--top-k", type=int, default=5, help="classes listed per video or window (default 5)")
     parser.add_argument("--clips", type=int, help="uniform clips averaged per video (default: the checkpoint's test_clips)")
@@ -45,16 +53,40 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--stride", type=float, metavar="SECONDS", help="window step (default: half a window)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--html", metavar="FILE", help="also write a page with each video's frames and predictions")
+    parser.add_argument("--output", metavar="FILE.jsonl",
+                        help="write one JSON line per video as it finishes; a rerun skips the videos already there")
+    parser.add_argument("--features", metavar="FILE.npy",
+                        help="with --output: each video's pooled features (the classifier's input, mean over its views) "
+                             "as a float32 .npy, its paths in FILE.paths.txt")
+    parser.add_argument("--shard", metavar="I/N",
+                        help="with --output: predict shard I of N (a hash of each path) into its own files, e.g. "
+                             "preds.0-of-8.jsonl; torchrun's RANK/WORLD_SIZE do the same")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="processes decoding while the model runs (default: the cores available; 0: decode in turn)")
+    parser.add_argument("--batch-size", type=int, default=8, metavar="CLIPS",
+                        help="clips per network batch, across videos (default 8)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="32", help="bf16: run the network under autocast")
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
                         help="refuse larger frames (width x height) before decoding (default 4096*4096; 0: no limit)")
     parser.add_argument("--max-duration", type=float, metavar="SECONDS",
                         help="refuse longer videos before decoding (default: no limit)")
     args = parser.parse_intermixed_args(argv)  # paths may come before or after options
-    for name in ("top_k", "clips", "crops", "window", "stride", "max_duration"):
+    for name in ("top_k", "clips", "crops", "window", "stride", "max_duration", "batch_size"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
+    if args.workers is not None and args.workers < 0:
+        parser.error("--workers must be 0 or more")
+    if not args.paths and not args.list:
+        parser.error("give video files or folders, or --list FILE")
+    try:
+        shard = _shard(args, parser)
+    except VidclsError as error:
+        parser.error(str(error))
+    for list_file in args.list:
+        if not Path(list_file).is_file():
+            parser.error(f"--list {list_file}: no such file")
 
     from vidcls.inference.predictor import Predictor  # torch: once the arguments are good
 
@@ -62,26 +94,51 @@ def main(argv: Sequence[str]) -> int:
         args.checkpoint,
         num_clips=args.clips,
         num_crops=args.crops,
-        device=args.device,
+        batch_size=args.batch_size,
+        device=args.device or _launched_device(),
         max_pixels=args.max_pixels or None,
         max_duration=args.max_duration,
+        precision=args.precision,
     )
 
-    previews = {}  # path → frames, for the page
+    def given() -> Iterator[str]:
+        from vidcls.inference.corpus import read_path_list
 
-    def describe(path: Path) -> dict:
+        yield from args.paths
+        for list_file in args.list:
+            yield from read_path_list(list_file)
+
+    def rows(videos: Iterable[str]) -> Iterator[tuple[Entry, object]]:
+        """(row, features or None) per video, in order."""
         if args.timeline:
-            entry = _timeline_entry(predictor.timeline(path, window=args.window, stride=args.stride, top_k=args.top_k))
-        else:
-            entry = {"predictions": _ranked(predictor.predict(path, args.top_k))}
-        if args.html:
-            previews[str(path)] = predictor.preview(path)
-        return entry
+            for path in videos:
+                try:
+                    yield {"path": path, **_timeline_entry(predictor.timeline(path, window=args.window,
+                                                                               stride=args.stride, top_k=args.top_k))}, None
+                except VideoReadError as error:
+                    yield _error_entry(path, error), None
+            return
+        from vidcls.inference.corpus import local_processes
+        from vidcls.io import available_cores
 
-    entries = list(_predict_entries(args.paths, describe))
+        workers = max(available_cores() // local_processes(), 1) if args.workers is None else args.workers
+        for result in predictor.predict_many(videos, workers=workers, features=bool(args.features)):
+            if result.error is not None:
+                yield {"path": result.path, "error": result.error}, None
+            else:
+                yield {"path": result.path, "predictions": _ranked(predictor.ranked(result.probabilities, args.top_k))}, \
+                    result.features
+
+    if args.output:
+        return _write_rows(args, shard, given, rows)
+
+    from vidcls.inference.corpus import corpus
+
+    entries = [row for row, _ in rows(corpus(given()))]
     if args.html:
         from vidcls.evaluation.prediction_page import write_prediction_page
 
+        previews = {entry["path"]: predictor.preview(entry["path"]) for entry in entries if "error" not in entry}
         print(f"page: {write_prediction_page(args.html, entries, previews, args.checkpoint)}", file=sys.stderr)
     if args.json:
         print(json.dumps(entries, indent=2))
@@ -92,21 +149,61 @@ def main(argv: Sequence[str]) -> int:
     return 1 if any("error" in entry for entry in entries) else 0
 
 
-def _predict_entries(paths: Sequence[str], describe: Callable[[Path], dict]) -> Iterator[Entry]:
-    """``{"path": ..., **describe(path)}`` per video found, or ``{"path": ..., "error": ...}`` where reading failed."""
-    from vidcls.inference.predictor import video_files
+def _shard(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Shard | None:
+    """The share of the videos this process predicts: ``--shard``, or the launcher's rank; None: all."""
+    from vidcls.inference.corpus import launcher_shard
 
-    for given in paths:
-        try:
-            files = video_files(given)
-        except VideoReadError as error:
-            yield _error_entry(given, error)
-            continue
-        for path in files:
-            try:
-                yield {"path": str(path), **describe(path)}
-            except VideoReadError as error:
-                yield _error_entry(path, error)
+    given = parse_shard(args.shard) if args.shard else None
+    launched = launcher_shard()
+    if given and launched:
+        parser.error(f"--shard {args.shard} and a launcher's WORLD_SIZE={launched.count} both split the videos: use one")
+    shard = given or launched
+    if (shard or args.features) and not args.output:
+        parser.error(f"{'--features' if args.features else '--shard or a launcher'} needs --output (the rows' file)")
+    if args.output and (args.json or args.html):
+        parser.error("--output writes every video's row to its file: leave out --json and --html")
+    if args.features and args.timeline:
+        parser.error("--features takes whole videos: leave out --timeline")
+    return shard
+
+
+def _launched_device() -> str | None:
+    """A launcher's process on a machine with GPUs takes the GPU of its local rank; None: the default device."""
+    import torch
+
+    if "LOCAL_RANK" in os.environ and torch.cuda.is_available():
+        return f"cuda:{int(os.environ['LOCAL_RANK']) % torch.cuda.device_count()}"
+    return None
+
+
+def _write_rows(args: argparse.Namespace, shard: Shard | None, given: Callable[[], Iterator[str]],
+                rows: Callable[[Iterable[str]], Iterator[tuple[Entry, object]]]) -> int:
+    """Append every video's row to the output (its shard's file) as it finishes; a closing line says what was done."""
+    from vidcls.inference.corpus import corpus
+    from vidcls.inference.outputs import PredictionWriter
+
+    output = shard_file(Path(args.output), shard)
+    features = shard_file(Path(args.features), shard) if args.features else None
+    total: list[int | None] = [None]
+    done = errors = 0
+    with PredictionWriter(output, features) as writer, progress_bar("Predicting", unit="videos") as update:
+        skipped = len(writer.done)
+
+        def count() -> None:  # for the ETA: a second pass over the list, beside the first
+            total[0] = sum(1 for _ in corpus(given(), shard=shard, skip=writer.done))
+
+        threading.Thread(target=count, daemon=True).start()
+        started = time.perf_counter()
+        for row, pooled in rows(corpus(given(), shard=shard, skip=writer.done)):
+            writer.write(row, pooled)
+            done += 1
+            errors += "error" in row
+            update(done, total[0])
+        elapsed = time.perf_counter() - started
+    rate = f"; {done / elapsed:.1f} videos/s" if done and elapsed > 0 else ""
+    print(f"{output}: {done} videos predicted, {errors} unreadable (rows with an error), "
+          f"{skipped} already there{rate}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def _error_entry(path: str | Path, error: VideoReadError) -> Entry:

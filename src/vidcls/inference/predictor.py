@@ -10,10 +10,13 @@ prediction go through one path: clip start times → :func:`~vidcls.data.samplin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import nn
@@ -22,25 +25,15 @@ from vidcls.clip import ClipSpec
 from vidcls.data.decoding import VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
-from vidcls.data.sources import is_video
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
-from vidcls.errors import VideoReadError
+from vidcls.errors import VidclsError, VideoReadError
+from vidcls.inference.corpus import view_loader
+from vidcls.io import available_cores
+from vidcls.models import model_entry
 from vidcls.models.checkpoint import load_network
 
 Ranked = list[tuple[str, float]]  # (class name, probability), most probable first
-
-
-def video_files(path: str | Path) -> list[Path]:
-    """A file as itself, a folder as the video files below it, sorted; a missing path or empty folder is an error."""
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if is_video(p))
-        if not files:
-            raise VideoReadError.for_file(path, "folder has no video files")
-        return files
-    if not path.exists():
-        raise VideoReadError.for_file(path, "no such file or folder")
-    return [path]
+Precision = Literal["32", "bf16"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +67,59 @@ class Timeline:
     segments: list[Segment]
 
 
+class ClipViews:
+    """A video file → its views as the network takes them: ``num_clips`` uniform clips × ``num_crops`` crops.
+
+    Picklable and without the network, so DataLoader workers build views exactly as
+    :meth:`Predictor.predict` does. A video whose frames exceed ``max_pixels`` or that lasts over
+    ``max_duration`` seconds (None: no limit) is refused from its header, before decoding.
+    """
+
+    def __init__(self, clip: ClipSpec, num_clips: int, num_crops: int, max_pixels: int | None, max_duration: float | None):
+        self.clip = clip
+        self.num_clips = num_clips
+        self.transform = multi_view_transform(replace(clip, test_crops=num_crops))  # crops×C×T×H×W per clip
+        self.max_pixels = max_pixels
+        self.max_duration = max_duration
+
+    def __call__(self, path: str | Path) -> torch.Tensor:
+        """``clips×crops×C×T×H×W``, the clips at the centres of equal parts of the video."""
+        with self.open(path) as reader:
+            starts = uniform_clip_starts(reader.info, self.clip.clip_duration, self.num_clips)
+            return self.clips(reader, starts, self.clip.clip_duration)
+
+    def clips(self, reader: VideoReader, starts: Sequence[float], duration: float) -> torch.Tensor:
+        """The ``duration``-second clip at each start with its crops: ``len(starts)×crops×C×T×H×W``."""
+        frame_times = (clip_frame_times(start, duration, self.clip.num_frames, reader.info.fps) for start in starts)
+        return torch.stack([self.transform(reader.frames_at(times)) for times in frame_times])
+
+    def open(self, path: str | Path) -> VideoReader:
+        """A reader for the video file ``path``, once its header shows it within the size and duration limits."""
+        path = Path(path)
+        if not path.is_file():
+            raise VideoReadError.for_file(path, "folder has no video files" if path.is_dir() else "no such file or folder")
+        reader = VideoReader(path)
+        try:
+            check_bounds(path, reader.info, max_pixels=self.max_pixels, max_duration=self.max_duration)
+        except VideoReadError:
+            reader.close()
+            raise
+        return reader
+
+
+@dataclass(frozen=True)
+class VideoPrediction:
+    """One video's result: class probabilities averaged over its views, or why it could not be read.
+
+    ``features``: the mean over its views of the classifier's input (the pooled features), when asked for.
+    """
+
+    path: str
+    probabilities: torch.Tensor | None  # num_classes, on the CPU
+    features: torch.Tensor | None = None  # feature_size, float32, on the CPU
+    error: str | None = None
+
+
 class Predictor:
     """A trained network with its checkpoint's classes and clip contract: video file → class probabilities.
 
@@ -81,8 +127,11 @@ class Predictor:
     positions (the centres of equal parts of the video) × ``num_crops`` crops along the long side,
     averaged; None takes the clip's ``test_clips`` and ``test_crops``. A timeline's windows are
     clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
-    a time. A video whose frames exceed ``max_pixels`` or that lasts over ``max_duration`` seconds
-    (None: no limit) is refused from its header, before decoding, with a :class:`VideoReadError`.
+    a time, across videos in :meth:`predict_many`. A video whose frames exceed ``max_pixels`` or
+    that lasts over ``max_duration`` seconds (None: no limit) is refused from its header, before
+    decoding, with a :class:`VideoReadError`. ``precision="bf16"`` runs the network under autocast.
+    ``feature_layer`` names the classifier module (the model family's head) whose input
+    :meth:`predict_many` returns as features.
     """
 
     def __init__(
@@ -97,6 +146,8 @@ class Predictor:
         device: str | torch.device | None = None,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
         max_duration: float | None = None,
+        precision: Precision = "32",
+        feature_layer: str | None = None,
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.to(self.device).eval()
@@ -104,29 +155,46 @@ class Predictor:
         self.clip = clip
         self.num_clips = clip.test_clips if num_clips is None else num_clips
         self.num_crops = clip.test_crops if num_crops is None else num_crops
-        self.transform = multi_view_transform(replace(clip, test_crops=self.num_crops))  # crops×C×T×H×W per clip
+        self.views = ClipViews(clip, self.num_clips, self.num_crops, max_pixels, max_duration)
         self.batch_size = batch_size
-        self.max_pixels = max_pixels
-        self.max_duration = max_duration
+        self.precision = precision
+        self.feature_layer = feature_layer
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **options) -> Predictor:
         """The usual entry point: ``Predictor.from_checkpoint("best.ckpt").predict("video.mp4")``; ``options`` as above."""
         loaded = load_network(path)
-        return cls(loaded.network, loaded.clip, loaded.classes, **options)
+        head = model_entry(loaded.model).head
+        feature_layer = head[-1] if isinstance(head, tuple) else head  # the last: the layer that makes the logits
+        return cls(loaded.network, loaded.clip, loaded.classes, **{"feature_layer": feature_layer, **options})
 
     def predict(self, path: str | Path, top_k: int = 5) -> Ranked:
         """The ``top_k`` most probable classes of a whole video, with their probabilities."""
-        with self._open(path) as reader:
-            starts = uniform_clip_starts(reader.info, self.clip.clip_duration, self.num_clips)
-            return self._ranked(self._probabilities(reader, starts, self.clip.clip_duration).mean(0), top_k)
+        (result,) = self.predict_many([path], workers=0)
+        if result.error is not None:
+            raise VideoReadError.for_file(path, result.error)
+        return self.ranked(result.probabilities, top_k)
+
+    def predict_many(
+        self, paths: Iterable[str | Path], *, workers: int | None = None, batch_size: int | None = None,
+        features: bool = False,
+    ) -> Iterator[VideoPrediction]:
+        """Every video of ``paths`` (files, streamed), in order: ``workers`` processes decode while the network runs.
+
+        ``workers`` defaults to the cores available; ``batch_size`` (clips per network batch, across
+        videos) to the predictor's. A video that cannot be read is a result with its ``error``.
+        """
+        workers = available_cores() if workers is None else workers
+        loader = view_loader(paths, self.views, workers=workers, pin_memory=self.device.type == "cuda")
+        with self._features_hook() if features else nullcontext() as pooled:
+            yield from in_input_order(loader, batch_size or self.batch_size, lambda views: self._score(views, pooled))
 
     def preview(self, path: str | Path, count: int = 8) -> torch.Tensor:
         """``count`` frames at the centres of equal parts of the video, resized and cropped as the network sees them.
 
         uint8 ``T×H×W×C``: what a page shows next to a prediction.
         """
-        with self._open(path) as reader:
+        with self.views.open(path) as reader:
             times = uniform_clip_starts(reader.info, 0.0, count)  # clips of no length: the parts' centres
             return unnormalise(eval_transform(self.clip)(reader.frames_at(times)), self.clip)  # the centre crop
 
@@ -139,42 +207,120 @@ class Predictor:
         frames thinner, so motion looks faster than in training); ``stride`` defaults to half a window.
         """
         window = window or self.clip.clip_duration
-        with self._open(path) as reader:
+        with self.views.open(path) as reader:
             info = reader.info
             starts = window_starts(info, window, stride or window / 2)
+            batches = (self.views.clips(reader, starts[i : i + self.batch_size], window)
+                       for i in range(0, len(starts), self.batch_size))
+            probabilities = torch.cat([self._score(views, None)[0] for views in batches])
             windows = [
-                Window(start - info.begin, min(start + window, info.end) - info.begin, self._ranked(p, top_k))
-                for start, p in zip(starts, self._probabilities(reader, starts, window))
+                Window(start - info.begin, min(start + window, info.end) - info.begin, self.ranked(p, top_k))
+                for start, p in zip(starts, probabilities)
             ]
         return Timeline(windows, merge_windows(windows, info.duration))
 
-    def _open(self, path: str | Path) -> VideoReader:
-        """A reader for ``path``, once its header shows it within the size and duration limits."""
-        reader = VideoReader(path)
-        try:
-            check_bounds(path, reader.info, max_pixels=self.max_pixels, max_duration=self.max_duration)
-        except VideoReadError:
-            reader.close()
-            raise
-        return reader
-
-    def _probabilities(self, reader: VideoReader, starts: Sequence[float], duration: float) -> torch.Tensor:
-        """Softmax of the ``duration``-second clip at each start, averaged over its crops: ``len(starts)×num_classes``, on the CPU."""
-        results = []
-        for first in range(0, len(starts), self.batch_size):
-            clips = []
-            for start in starts[first : first + self.batch_size]:
-                times = clip_frame_times(start, duration, self.clip.num_frames, reader.info.fps)
-                clips.append(self.transform(reader.frames_at(times)))
-            views = torch.stack(clips)  # clips×crops×C×T×H×W
-            with torch.inference_mode():
-                logits = self.network(views.flatten(0, 1).to(self.device))
-            results.append(logits.float().softmax(-1).unflatten(0, views.shape[:2]).mean(1).cpu())
-        return torch.cat(results)
-
-    def _ranked(self, probabilities: torch.Tensor, top_k: int) -> Ranked:
+    def ranked(self, probabilities: torch.Tensor, top_k: int) -> Ranked:
+        """The ``top_k`` classes of a probability vector, most probable first."""
         values, indices = probabilities.topk(min(top_k, len(self.classes)))
         return [(self.classes[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+
+    def _score(self, views: torch.Tensor, pooled: list | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Softmax of each clip averaged over its crops (``clips×num_classes``, CPU), and its features likewise."""
+        views = views.to(self.device, non_blocking=True)
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with torch.inference_mode(), autocast:
+            logits = self.network(views.flatten(0, 1))
+        probabilities = logits.float().softmax(-1).unflatten(0, views.shape[:2]).mean(1).cpu()
+        if pooled is None:
+            return probabilities, None
+        features = pooled.pop()  # views×…×feature_size: channels last at the classifier (a PyTorchVideo proj sees N×T×H×W×C)
+        features = features.float().reshape(len(features), -1, features.shape[-1]).mean(1)
+        return probabilities, features.unflatten(0, views.shape[:2]).mean(1).cpu()
+
+    @contextmanager
+    def _features_hook(self) -> Iterator[list]:
+        """While open, each network call leaves its classifier's input in the list yielded."""
+        if self.feature_layer is None:
+            raise VidclsError("features: this predictor was given no feature_layer (the classifier module's name)")
+        try:
+            layer = self.network.get_submodule(self.feature_layer)
+        except AttributeError as error:
+            raise VidclsError(f"features: the network has no module {self.feature_layer!r}") from error
+        pooled: list = []
+        handle = layer.register_forward_pre_hook(lambda module, args: pooled.append(args[0].detach()))
+        try:
+            yield pooled
+        finally:
+            handle.remove()
+
+
+class _Video:
+    """A video between its views' arrival and its result: the scores of its clips as their batches return."""
+
+    def __init__(self, path: str, error: str | None, clips: int):
+        self.path, self.error, self.clips = path, error, clips
+        self.probabilities: list[torch.Tensor] = []
+        self.features: list[torch.Tensor] = []
+        self.scored = 0
+
+    def result(self) -> VideoPrediction:
+        if self.error is not None:
+            return VideoPrediction(self.path, None, error=self.error)
+        features = torch.cat(self.features).mean(0) if self.features else None
+        return VideoPrediction(self.path, torch.cat(self.probabilities).mean(0), features)
+
+
+Scorer = Callable[[torch.Tensor], tuple[torch.Tensor, "torch.Tensor | None"]]
+
+
+def in_input_order(items: Iterable[dict], batch_size: int, score: Scorer) -> Iterator[VideoPrediction]:
+    """Results of the loader's videos in their order, their clips run ``batch_size`` at a time across videos.
+
+    A batch may end inside a video: its clips are scored in two batches and its result waits for
+    both. At most one batch of clips and the videos they belong to are held.
+    """
+    waiting: deque[_Video] = deque()  # in input order, result not yet given
+    queued: deque[tuple[_Video, torch.Tensor]] = deque()  # clips not yet run, with their video
+    count = 0
+    for item in items:
+        views = item["views"]
+        video = _Video(item["path"], item["error"], 0 if views is None else len(views))
+        waiting.append(video)
+        if views is not None:
+            queued.append((video, views))
+            count += len(views)
+        while count >= batch_size:
+            count -= _run_batch(queued, batch_size, score)
+        while waiting and waiting[0].scored == waiting[0].clips:
+            yield waiting.popleft().result()
+    while queued:
+        _run_batch(queued, batch_size, score)
+    yield from (video.result() for video in waiting)
+
+
+def _run_batch(queued: deque[tuple[_Video, torch.Tensor]], batch_size: int, score: Scorer) -> int:
+    """Score up to ``batch_size`` clips from the front of the queue; hand each video its share. The clips run."""
+    parts, owners = [], []
+    taken = 0
+    while queued and taken < batch_size:
+        video, clips = queued[0]
+        take = min(len(clips), batch_size - taken)
+        parts.append(clips[:take])
+        owners.append((video, take))
+        if take == len(clips):
+            queued.popleft()
+        else:
+            queued[0] = (video, clips[take:])
+        taken += take
+    probabilities, features = score(parts[0] if len(parts) == 1 else torch.cat(parts))
+    first = 0
+    for video, take in owners:
+        video.probabilities.append(probabilities[first : first + take])
+        if features is not None:
+            video.features.append(features[first : first + take])
+        video.scored += take
+        first += take
+    return taken
 
 
 def merge_windows(windows: Sequence[Window], duration: float) -> list[Segment]:

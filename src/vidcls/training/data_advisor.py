@@ -8,7 +8,6 @@ training time, logs both figures, and past a threshold names the cures that appl
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 
@@ -19,6 +18,7 @@ from lightning.pytorch.utilities.data import extract_batch_size
 
 from vidcls.datatools.prepare import PrepareConfig, keyframe_interval
 from vidcls.errors import VideoReadError
+from vidcls.io import available_cores
 
 # Files whose keyframe interval is measured for the advice: a few say what the dataset's encoder did.
 SAMPLED_FILES = 5
@@ -89,11 +89,6 @@ class DataBoundAdvisor(L.Callback):
                 f" ({clips_per_s:.1f} clips/s{each}): the data loader is the bottleneck. {_cures(trainer)}"
             )
             rank_zero_info(self.advice)
-
-
-def available_cores() -> int:
-    """Cores this process may run on (a container's or a scheduler's limit), not the machine's count."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _cures(trainer: L.Trainer) -> str:
