@@ -186,7 +186,7 @@ def _write_rows(args: argparse.Namespace, shard: Shard | None, given: Callable[[
     features = shard_file(Path(args.features), shard) if args.features else None
     total: list[int | None] = [None]
     done = errors = 0
-    with PredictionWriter(output, features) as writer, progress_bar("Predicting", unit="videos") as update:
+    with PredictionWriter(output, features) as writer, progress_bar("Predicting", unit="videos", stderr=True) as update:
         skipped = len(writer.done)
 
         def count() -> None:  # for the ETA: a second pass over the list, beside the first

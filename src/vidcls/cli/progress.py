@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -30,10 +31,10 @@ class RateColumn(ProgressColumn):
 
 
 @contextmanager
-def progress_bar(description: str, unit: str | None = None) -> Iterator[Callable[[int, int | None], None]]:
+def progress_bar(description: str, unit: str | None = None, stderr: bool = False) -> Iterator[Callable[[int, int | None], None]]:
     """Show a bar while the block runs; the block reports with ``update(done, total)`` (total None: not known yet).
 
-    ``unit`` names what is counted, to show their rate.
+    ``unit`` names what is counted, to show their rate; ``stderr`` keeps the bar off the command's output.
     """
     columns = (
         TextColumn("{task.description}"),
@@ -43,7 +44,7 @@ def progress_bar(description: str, unit: str | None = None) -> Iterator[Callable
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=False) as progress:
+    with Progress(*columns, transient=False, console=Console(stderr=stderr)) as progress:
         task = progress.add_task(description, total=None)
 
         def update(done: int, total: int | None) -> None:

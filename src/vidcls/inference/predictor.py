@@ -27,7 +27,7 @@ from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
 from vidcls.errors import VidclsError, VideoReadError
-from vidcls.inference.corpus import view_loader
+from vidcls.inference.corpus import corpus, view_loader
 from vidcls.io import available_cores
 from vidcls.models import model_entry
 from vidcls.models.checkpoint import load_network
@@ -179,13 +179,13 @@ class Predictor:
         self, paths: Iterable[str | Path], *, workers: int | None = None, batch_size: int | None = None,
         features: bool = False,
     ) -> Iterator[VideoPrediction]:
-        """Every video of ``paths`` (files, streamed), in order: ``workers`` processes decode while the network runs.
+        """Every video of ``paths`` (files and folders, streamed), in order: ``workers`` processes decode while the network runs.
 
         ``workers`` defaults to the cores available; ``batch_size`` (clips per network batch, across
         videos) to the predictor's. A video that cannot be read is a result with its ``error``.
         """
         workers = available_cores() if workers is None else workers
-        loader = view_loader(paths, self.views, workers=workers, pin_memory=self.device.type == "cuda")
+        loader = view_loader(corpus(paths), self.views, workers=workers, pin_memory=self.device.type == "cuda")
         with self._features_hook() if features else nullcontext() as pooled:
             yield from in_input_order(loader, batch_size or self.batch_size, lambda views: self._score(views, pooled))
 

@@ -1,0 +1,106 @@
+"""Predicting a corpus: the path stream, predict_many's order and batches across videos, pooled features."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from vidcls.clip import ClipSpec
+from vidcls.data.sources import is_video
+from vidcls.datatools.shards import Shard
+from vidcls.inference.corpus import corpus, launcher_shard, read_path_list
+from vidcls.inference.predictor import Predictor
+from vidcls.models import build_model, get_preset, model_entry
+from vidcls.models.checkpoint import load_network
+
+
+@pytest.fixture
+def predictor(tiny_checkpoint):
+    """Two clips per video, batches of three clips: batches end inside videos."""
+    return Predictor.from_checkpoint(tiny_checkpoint, num_clips=2, batch_size=3, device="cpu")
+
+
+def test_folders_are_walked_in_sorted_order_and_lists_relative_to_their_folder(corpus_dir, tmp_path):
+    (corpus_dir / "a" / "notes.txt").write_text("not a video")
+    expected = [str(p) for p in sorted(corpus_dir.rglob("*")) if is_video(p)]
+    assert list(corpus([corpus_dir])) == expected
+    listed = tmp_path / "videos.txt"
+    listed.write_text("# corpus\ncorpus/a/moving_down_0000.mp4\n\n/elsewhere/x.mp4\n")
+    assert list(read_path_list(listed)) == [str(tmp_path / "corpus/a/moving_down_0000.mp4"), "/elsewhere/x.mp4"]
+    halves = [list(corpus([corpus_dir], shard=Shard(i, 2))) for i in (0, 1)]
+    assert sorted(halves[0] + halves[1]) == expected and not set(halves[0]) & set(halves[1])
+    assert list(corpus([corpus_dir], skip=set(expected[1:]))) == expected[:1]
+
+
+def test_a_launcher_shares_by_rank(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert launcher_shard() is None
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("RANK", "3")
+    assert launcher_shard() == Shard(3, 4)
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert launcher_shard() is None
+
+
+def test_predict_many_gives_each_video_what_predict_does_in_input_order(predictor, corpus_dir, tmp_path):
+    videos = [str(p) for p in sorted(corpus_dir.rglob("*.mp4"))]
+    missing = str(tmp_path / "missing.mp4")
+    paths = [videos[0], missing, *videos[1:]]
+    results = list(predictor.predict_many(paths, workers=2))
+    assert [r.path for r in results] == paths
+    errors = {r.path: r.error for r in results if r.error}
+    assert errors.keys() == {missing, str(corpus_dir / "b/broken.mp4")} and errors[missing] == "no such file or folder"
+    assert "Invalid data" in errors[str(corpus_dir / "b/broken.mp4")]  # FFmpeg's reason, without the path
+    for result in results:
+        if result.error is None:
+            alone = dict(predictor.predict(result.path, top_k=4))
+            assert alone == pytest.approx(dict(predictor.ranked(result.probabilities, 4)), abs=1e-6)
+
+
+def test_workers_change_nothing_but_speed(predictor, corpus_dir):
+    serial = list(predictor.predict_many([corpus_dir / "a", corpus_dir / "b"], workers=0, features=True))
+    parallel = list(predictor.predict_many([corpus_dir / "a", corpus_dir / "b"], workers=2, features=True))
+    assert [r.path for r in serial] == [r.path for r in parallel]
+    for one, other in zip(serial, parallel):
+        assert one.error == other.error
+        if one.error is None:
+            assert torch.equal(one.probabilities, other.probabilities) and torch.equal(one.features, other.features)
+
+
+def test_features_are_the_classifiers_input_averaged_over_the_views(predictor, corpus_dir):
+    network = predictor.network
+    for result in predictor.predict_many(sorted((corpus_dir / "a").iterdir()), workers=0, features=True):
+        views = predictor.views(result.path).flatten(0, 1)  # the clips' crops, made as predict makes them
+        with torch.no_grad():
+            pooled = network.head[:3](network.features(views))  # simple3d without its last layer: pool, flatten, dropout
+        torch.testing.assert_close(result.features, pooled.mean(0), atol=1e-5, rtol=1e-5)
+
+
+def test_a_hub_familys_features_are_its_pooled_output(make_counter_video, tiny_hub_options):
+    options = tiny_hub_options("videomae")
+    network = build_model("videomae", 3, classes=["a", "b", "c"], **options).eval()
+    clip: ClipSpec = get_preset("videomae", None, options)
+    predictor = Predictor(network, clip, ["a", "b", "c"], num_clips=2, device="cpu", feature_layer=model_entry("videomae").head)
+    video = make_counter_video(size=(64, 48))
+    (result,) = predictor.predict_many([video], workers=0, features=True)
+    model = network.model
+    with torch.no_grad():
+        hidden = model.videomae(predictor.views(video).flatten(0, 1).transpose(1, 2)).last_hidden_state
+        pooled = model.fc_norm(hidden.mean(1)) if model.fc_norm is not None else hidden[:, 0]
+    assert result.features.shape == (options["hidden_size"],)
+    torch.testing.assert_close(result.features, pooled.mean(0), atol=1e-5, rtol=1e-5)
+
+
+def test_bf16_autocast_gives_nearly_the_same_probabilities(tiny_checkpoint, corpus_dir):
+    loaded = load_network(tiny_checkpoint)
+    video = next((corpus_dir / "a").iterdir())
+    full = Predictor(loaded.network, loaded.clip, loaded.classes, device="cpu").predict(video, top_k=4)
+    half = Predictor(loaded.network, loaded.clip, loaded.classes, device="cpu", precision="bf16").predict(video, top_k=4)
+    assert dict(half) == pytest.approx(dict(full), abs=0.02)
+
+
+def test_files_that_are_not_there_are_results_with_their_reason(predictor, tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    results = list(predictor.predict_many([tmp_path / "empty", tmp_path / "gone.mp4"], workers=0))
+    assert [(r.path, r.error) for r in results] == [(str(tmp_path / "empty"), "folder has no video files"),
+                                                    (str(tmp_path / "gone.mp4"), "no such file or folder")]
