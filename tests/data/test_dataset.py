@@ -40,8 +40,9 @@ def test_all_unreadable_fails_with_a_clear_error(tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"")
     dataset = make_dataset([VideoSample(broken, 0)], tmp_path, max_replacements=3)
-    with pytest.raises(VideoReadError, match="3 replacement videos in a row failed"):
+    with pytest.raises(VideoReadError, match="3 replacement videos in a row failed") as caught:
         dataset[0]
+    assert caught.value.path == broken and caught.value.reason.startswith("it and 3 replacement videos")
 
 
 def test_repeated_clips_are_random_clips_at_the_requested_times(make_counter_video, tmp_path):

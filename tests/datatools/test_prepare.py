@@ -114,6 +114,8 @@ def test_a_rerun_does_nothing(corpus, prepared):
     stamps = [p.stat().st_mtime_ns for p in outputs]
     result = prepare_dataset(corpus, prepared["dst"], PrepareConfig(jobs=2))
     assert (result.encoded, result.skipped, [p for p, _ in result.failed]) == (0, 3, [corpus / CORRUPT])
+    ((_, reason),) = result.failed
+    assert reason and not reason.startswith(str(corpus))  # the reason, not led by the path
     assert [p.stat().st_mtime_ns for p in outputs] == stamps
     assert result.bytes_after == sum(p.stat().st_size for p in outputs)
     assert result.bytes_before == sum((corpus / relative).stat().st_size for relative in [*SOURCES, CORRUPT])

@@ -95,9 +95,10 @@ class VideoClipDataset(Dataset):
             except VideoReadError as error:
                 self._record_failure(error)
                 candidate = random.Random(f"{self.seed}:{index}:{attempt}").randrange(len(self.samples))
-        raise VideoReadError(
-            f"{self.samples[index].path}: it and {self.max_replacements} replacement videos in a row failed to decode;"
-            f" the dataset is mostly unreadable (see {self.bad_video_log or 'the log'})"
+        raise VideoReadError.for_file(
+            self.samples[index].path,
+            f"it and {self.max_replacements} replacement videos in a row failed to decode;"
+            f" the dataset is mostly unreadable (see {self.bad_video_log or 'the log'})",
         )
 
     def _read_in_time(self, index: int) -> dict[str, torch.Tensor | int]:
@@ -121,7 +122,7 @@ class VideoClipDataset(Dataset):
         log.warning("Skipping unreadable video (replaced by another): %s", error)
         if self.bad_video_log is not None:
             with open(self.bad_video_log, "a", newline="", encoding="utf-8") as handle:  # one short append per line
-                csv.writer(handle).writerow([error.path, str(error).removeprefix(f"{error.path}: ")])
+                csv.writer(handle).writerow([error.path, error.reason])
 
     def read_clip(self, index: int) -> dict[str, torch.Tensor | int]:
         """The clip of video ``index``; raises :class:`VideoReadError` if it cannot be decoded."""
