@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from vidcls.data.dataset import VideoClipDataset
+from vidcls.data.decoding import DecoderSettings
 from vidcls.data.sources import VideoSample
 from vidcls.data.transforms import EvalPreset
 from vidcls.errors import VideoReadError
@@ -75,7 +76,7 @@ def test_a_decode_past_the_timeout_is_replaced_and_logged(make_counter_video, tm
         return real_frames_at(reader, times)
 
     monkeypatch.setattr(VideoReader, "frames_at", frames_at)
-    dataset = make_dataset([*good, VideoSample(slow, 7)], tmp_path, decode_timeout=0.5)
+    dataset = make_dataset([*good, VideoSample(slow, 7)], tmp_path, decoding=DecoderSettings(decode_timeout=0.5))
     try:
         item = dataset[2]
         assert item["label"] in (0, 1)

@@ -9,6 +9,7 @@ import torch
 
 from vidcls.cli import main
 from vidcls.clip import ClipSpec
+from vidcls.data.decoding import DecoderSettings
 from vidcls.datatools.synthetic import SynthConfig, render_video, write_video
 from vidcls.inference.predictor import Predictor, Window, merge_windows
 from vidcls.training.checkpoints import load_checkpoint
@@ -146,3 +147,12 @@ def test_predictor_feeds_the_network_clips_made_as_its_clip_says(tiny_checkpoint
     clips = torch.cat(seen)
     assert clips.min() >= -1 - 1e-6 and clips.max() <= 1 + 1e-6  # mean 0.5, std 0.5: pixels in [-1, 1]
     assert not torch.equal(clips[0], clips[2])  # three positions along the video, not one clip thrice
+
+
+def test_predictor_reads_videos_with_its_decoder_settings(tiny_checkpoint, video):
+    model, clip = load_checkpoint(tiny_checkpoint)
+    default, torchcodec = (Predictor(model, clip, device="cpu", **options) for options in
+                           ({}, {"decoding": DecoderSettings(decoder="torchcodec")}))
+    with default._open(video) as pyav_reader, torchcodec._open(video) as torchcodec_reader:
+        assert pyav_reader._selective is not None and torchcodec_reader._selective is None  # PyAV's selective reader, or not
+    assert dict(default.predict(video, top_k=4)) == pytest.approx(dict(torchcodec.predict(video, top_k=4)))  # same pixels
