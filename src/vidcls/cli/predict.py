@@ -110,7 +110,7 @@ def _predict_entries(paths: Sequence[str], describe: Callable[[Path], dict]) -> 
 
 
 def _error_entry(path: str | Path, error: VideoReadError) -> Entry:
-    return {"path": str(path), "error": str(error).removeprefix(f"{path}: ")}
+    return {"path": str(path), "error": error.reason}
 
 
 def _ranked(ranked: Ranked) -> list[dict]:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from vidcls.clip import ClipSpec
-from vidcls.data.decoding import VideoReader
+from vidcls.data.decoding import DecoderSettings, VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
 from vidcls.data.sources import is_video
@@ -83,6 +83,7 @@ class Predictor:
     clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
     a time. A video whose frames exceed ``max_pixels`` or that lasts over ``max_duration`` seconds
     (None: no limit) is refused from its header, before decoding, with a :class:`VideoReadError`.
+    Videos are read with ``decoding`` (its ``decode_timeout`` is the dataset's, unused here).
     """
 
     def __init__(
@@ -97,6 +98,7 @@ class Predictor:
         device: str | torch.device | None = None,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
         max_duration: float | None = None,
+        decoding: DecoderSettings = DecoderSettings(),
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.to(self.device).eval()
@@ -108,6 +110,7 @@ class Predictor:
         self.batch_size = batch_size
         self.max_pixels = max_pixels
         self.max_duration = max_duration
+        self.decoding = decoding
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **options) -> Predictor:
@@ -150,7 +153,7 @@ class Predictor:
 
     def _open(self, path: str | Path) -> VideoReader:
         """A reader for ``path``, once its header shows it within the size and duration limits."""
-        reader = VideoReader(path)
+        reader = self.decoding.open(path)
         try:
             check_bounds(path, reader.info, max_pixels=self.max_pixels, max_duration=self.max_duration)
         except VideoReadError:
