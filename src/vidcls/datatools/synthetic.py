@@ -120,10 +120,10 @@ def _luma(rgb: np.ndarray) -> float:
 
 # x264's SIMD macroblock-tree propagation (mbtree_propagate_cost/list) made the same frames encode to different
 # streams from run to run here (AVX-512 CPU: each of 8 demo videos, encoded 8 times, gave 2-4 different streams,
-# decoding to pixels up to 12 levels apart; mbtree=0 or asm=0 also made them repeat). ``cpu-independent`` swaps
-# in x264's C versions of those two functions (common/mc.c, x264_mc_init), after which 8 of 8 encodes were
-# identical. One thread: x264's output also depends on its thread count (by default one per core: 8 of 8 videos
-# differed between 1 and 2 threads), and the dataset is written by several processes anyway.
+# also with one thread; one pair decoded up to 12 levels apart; mbtree=0 or asm=0 also made them repeat).
+# ``cpu-independent`` swaps in x264's C versions of those two functions (common/mc.c, x264_mc_init), after which
+# 8 of 8 encodes were identical. One thread: x264's output also depends on its thread count (set from the cores
+# by default: 8 of 8 videos differed between 1 and 2 threads), and the dataset is written by several processes.
 X264_REPEATABLE = {"x264-params": "cpu-independent=1", "threads": "1"}
 
 
