@@ -40,6 +40,13 @@ class ClipSpec:
     ``(x - mean) / std`` (mean 0.5, std 0.5 gives [-1, 1]). Testing averages the softmax of
     ``test_clips`` uniformly spaced clips times ``test_crops`` crops along the long side (the
     published Kinetics protocol is 10 × 3; 1 × 1 is the fast single centre view).
+
+    Two augmentations of training clips, off by default (evaluation clips never get them), as the
+    VideoMAE fine-tuning recipes use them: RandAugment, ``randaug_ops`` operations a clip (0: off),
+    drawn once per clip and applied alike to every frame, each at ``randaug_magnitude`` on the
+    papers' 0-10 scale (VideoMAE's ``rand-m7-n4`` is 4 operations at magnitude 7), on the decoded
+    frames before the crop; and random erasing: with probability ``erase_prob``, one box (2-33 % of
+    the frame) through all frames, filled with standard normal noise after normalisation.
     """
 
     num_frames: int = 8
@@ -53,6 +60,9 @@ class ClipSpec:
     std: tuple[float, ...] = KINETICS_STD
     test_clips: int = 1
     test_crops: int = 1
+    randaug_ops: int = 0
+    randaug_magnitude: int = 7
+    erase_prob: float = 0.0
 
     def __post_init__(self) -> None:
         # YAML and JSON give lists: store tuples, so equal specs compare equal and stay hashable
@@ -68,6 +78,12 @@ class ClipSpec:
             problems.append(f"eval_resize {self.eval_resize} is below crop_size {self.crop_size}: the eval crop would not fit")
         if not 0 <= self.hflip_prob <= 1:
             problems.append(f"hflip_prob {self.hflip_prob} is not a probability")
+        if not 0 <= self.erase_prob <= 1:
+            problems.append(f"erase_prob {self.erase_prob} is not a probability")
+        if self.randaug_ops < 0:
+            problems.append(f"randaug_ops {self.randaug_ops} is negative")
+        if not 0 <= self.randaug_magnitude <= 10:
+            problems.append(f"randaug_magnitude {self.randaug_magnitude} is outside RandAugment's 0-10")
         if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
             problems.append("mean and std need three values each, std positive")
         if problems:
