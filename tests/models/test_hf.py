@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from vidcls.clip import resolve_clip
 from vidcls.data.decoding import VideoReader
 from vidcls.data.sampling import clip_frame_times
-from vidcls.data.transforms import eval_transform
+from vidcls.data.transforms import eval_transform, multi_view_transform
 from vidcls.errors import VidclsError
 from vidcls.models import build_model, get_preset, list_models, model_entry
 from vidcls.models.pretrained import build_network, freeze_all_but_head
@@ -56,6 +56,22 @@ def test_eval_clip_equals_the_family_processor_on_the_same_frames(family, hub_ch
     theirs = next(iter(processed.values()))[0].transpose(0, 1)
     assert ours.shape == theirs.shape
     assert (ours - theirs).abs().max() < 1e-4  # float rounding: one uint8 level is 1/(255 std) ≈ 0.017
+
+
+@pytest.mark.parametrize(("height", "width"), [(45, 59), (59, 45)])
+def test_eval_crops_round_as_the_processor_where_torchvision_would_not(family, hub_checkpoint, height, width):
+    """36×47 after the resize, crop 32: margins 4 and 15, centre 7.5 (the processor's floor 7, torchvision's round 8)."""
+    folder = hub_checkpoint(family)
+    clip = get_preset(family, str(folder), {})
+    frames = torch.randint(0, 256, (4, 3, height, width), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    processed = transformers.AutoVideoProcessor.from_pretrained(folder)(frames, return_tensors="pt")
+    theirs = next(iter(processed.values()))[0].transpose(0, 1)
+    assert clip.eval_rounding == "transformers"
+    assert (eval_transform(clip)(frames) - theirs).abs().max() < 1e-4
+    views = multi_view_transform(clip.with_given({"test_crops": 3}))(frames)
+    assert (views[1] - theirs).abs().max() < 1e-4
+    torchvision_clip = eval_transform(clip.with_given({"eval_rounding": "torchvision"}))(frames)
+    assert (torchvision_clip - theirs).abs().max() > 0.1  # a pixel off: these sizes tell the rules apart
 
 
 def test_vivit_processor_statistics_become_a_clip_mean_and_std(hub_checkpoint):

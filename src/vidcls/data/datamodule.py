@@ -13,7 +13,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, resolve_clip
+from vidcls.clip import ClipSpec, EvalRounding, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, SeekMode
 from vidcls.data.sources import (
@@ -44,6 +44,8 @@ class VideoDataModule(L.LightningDataModule):
             means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             The resolved clip is :attr:`clip`.
+        eval_rounding: whose rounding the evaluation resize and crops follow ("torchvision", "transformers",
+            "pytorchvideo"); default: the model's, so its clips are its reference evaluation's to the pixel.
         clips_per_video: training clips read from each video per visit, in one decoding pass
             (repeated augmentation): a batch then holds ``batch_size * clips_per_video`` clips.
             Decoding is shared, so clips per second rise; the clips of a batch are less
@@ -82,6 +84,7 @@ class VideoDataModule(L.LightningDataModule):
         std: Sequence[float] | None = None,
         test_clips: int | None = None,
         test_crops: int | None = None,
+        eval_rounding: EvalRounding | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = "pyav",
         decode_device: str = "cpu",

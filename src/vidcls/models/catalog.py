@@ -18,6 +18,8 @@ view; our ``crop_size`` is the training crop.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from vidcls.clip import IMAGENET_MEAN, IMAGENET_STD, ClipSpec
 from vidcls.models.registry import ModelCard, add_model
 
@@ -35,6 +37,8 @@ TV_RESNET = ClipSpec.at_sampling_rate(16, 2, crop_size=112, min_scale=128, max_s
 
 
 def _ptv(name: str, description: str, builder: str, preset: ClipSpec, zoo_file: str, head: str = RESNET_HEAD) -> ModelCard:
+    """A PyTorchVideo card: its evaluation rounds as its ``short_side_scale`` and ``uniform_crop`` do."""
+    preset = replace(preset, eval_rounding="pytorchvideo")
     return ModelCard(name, description, f"{PTV}:{builder}", preset, head, f"{PTV_ZOO}/{zoo_file}")
 
 

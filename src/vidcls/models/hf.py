@@ -246,6 +246,7 @@ def clip_from_processor(processor, frames: int, family: Family, model: str) -> C
         frames, family.sampling_rate, crop_size=crop_size, eval_resize=eval_resize,
         min_scale=max(round(crop_size * defaults.min_scale / defaults.crop_size), eval_resize),
         max_scale=max(round(crop_size * defaults.max_scale / defaults.crop_size), eval_resize), mean=mean, std=std,
+        eval_rounding="transformers",
     )
 
 
@@ -319,6 +320,7 @@ def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path
     differs = [name for name in ("eval_resize", "crop_size", "mean", "std")
                if not torch.allclose(torch.tensor(getattr(written, name), dtype=torch.float64),
                                      torch.tensor(getattr(clip, name), dtype=torch.float64))]
+    differs += ["eval_rounding"] * (written.eval_rounding != clip.eval_rounding)
     if differs:
         raise VidclsError(f"{folder}: {FAMILIES[model].processor} cannot express this clip's "
                           + ", ".join(f"{name} {getattr(clip, name)} (it would use {getattr(written, name)})" for name in differs))
