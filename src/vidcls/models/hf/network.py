@@ -1,0 +1,165 @@
+"""Building a transformers video classifier for the user's classes: from a checkpoint or from its configuration.
+
+A checkpoint is a Hub id or a folder written by ``save_pretrained`` (safetensors where the files
+have them, ``.bin`` files only with ``weights_only=True``, never remote code); without one, the
+configuration (``--model.model_options``: sizes, frames, patch and tubelet) gives random weights.
+The head always fits the user's classes, with ``id2label``/``label2id`` set to their names.
+vidcls keeps clips ``B×C×T×H×W``; :class:`HubVideoClassifier` hands the family's model the
+``B×T×C×H×W`` pixel values it takes and returns its logits.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torchvision.ops import stochastic_depth
+
+from vidcls.errors import VidclsError
+from vidcls.io import load_safely
+
+try:
+    import transformers
+except ImportError as error:  # the CLI prints this as one line
+    raise VidclsError("the Hugging Face models need transformers: pip install 'vidcls[hf]'") from error
+
+
+@dataclass(frozen=True)
+class Family:
+    """What vidcls needs to know about one transformers video classifier (class names, not classes: imported on use)."""
+
+    config: str
+    model: str
+    processor: str
+    frames_key: str  # the config field holding the frames per clip
+    size_key: str  # the config field holding the (square) input size
+    blocks: str  # the transformer blocks' ModuleList (layer-wise lr decay, drop path)
+    embeddings: str  # patch and position embeddings: the lowest "layer" of layer-wise decay
+    sampling_rate: int  # frames of a 30 fps video per sampled frame, in the family's published Kinetics recipe
+    rescale_offset: float = 0.0  # added after rescaling: ViViT's processor maps uint8 to [-1, 1] (x / 127.5 - 1)
+    drop_path_in_config: bool = False  # the config has drop_path_rate; else vidcls adds stochastic depth
+
+
+# Sampling rates: VideoMAE's Kinetics fine-tuning scripts (--num_frames 16 --sampling_rate 4); TimeSformer's
+# TimeSformer_divST_8x32_224.yaml (8 frames, SAMPLING_RATE 32); ViViT's Kinetics configs (scenic, 32 frames,
+# stride 2); V-JEPA's Kinetics evaluation (vitl16_k400_16x8x3.yaml: 16 frames, frame_step 4).
+FAMILIES = {
+    "videomae": Family("VideoMAEConfig", "VideoMAEForVideoClassification", "VideoMAEVideoProcessor", "num_frames",
+                       "image_size", "videomae.encoder.layer", "videomae.embeddings", sampling_rate=4),
+    "vjepa2": Family("VJEPA2Config", "VJEPA2ForVideoClassification", "VJEPA2VideoProcessor", "frames_per_clip",
+                     "crop_size", "vjepa2.encoder.layer", "vjepa2.encoder.embeddings", sampling_rate=4,
+                     drop_path_in_config=True),
+    # (TimesformerConfig has drop_path_rate, typed int: a rate like 0.1 fails its validation, so vidcls adds its own)
+    "timesformer": Family("TimesformerConfig", "TimesformerForVideoClassification", "TimesformerVideoProcessor",
+                          "num_frames", "image_size", "timesformer.encoder.layer", "timesformer.embeddings",
+                          sampling_rate=32),
+    "vivit": Family("VivitConfig", "VivitForVideoClassification", "VivitVideoProcessor", "num_frames", "image_size",
+                    "vivit.layers", "vivit.embeddings", sampling_rate=2, rescale_offset=-1.0),
+}
+
+
+class HubVideoClassifier(nn.Module):
+    """A transformers video classifier taking vidcls's ``B×C×T×H×W`` clips; ``model`` is the transformers model."""
+
+    def __init__(self, model: transformers.PreTrainedModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        return self.model(**{self.model.main_input_name: clips.transpose(1, 2)}).logits
+
+    def network_config(self) -> dict[str, Any]:
+        """The configuration that rebuilds this network without the checkpoint's files (stored in vidcls checkpoints)."""
+        return self.model.config.to_diff_dict()
+
+
+def build(
+    family_name: str,
+    num_classes: int,
+    *,
+    classes: Sequence[str] | None = None,
+    pretrained: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    drop_path_rate: float | None = None,
+    gradient_checkpointing: bool = False,
+    **config_options: Any,
+) -> HubVideoClassifier:
+    """A ``family_name`` classifier for ``classes``, from ``pretrained`` or from ``config`` updated by ``config_options``.
+
+    ``drop_path_rate``: stochastic depth, rising linearly over the blocks to this rate (timm's and
+    the papers' rule). ``gradient_checkpointing``: recompute each block's activations in the
+    backward pass, for less memory at about a third more compute.
+    """
+    family = FAMILIES[family_name]
+    labels = list(classes) if classes else [f"class_{i}" for i in range(num_classes)]
+    if len(labels) != num_classes:
+        raise ValueError(f"{len(labels)} class names for {num_classes} classes")
+    label_config = {"id2label": dict(enumerate(labels)), "label2id": {label: i for i, label in enumerate(labels)}}
+    if family.drop_path_in_config and drop_path_rate is not None:
+        config_options["drop_path_rate"] = drop_path_rate
+    model_class = getattr(transformers, family.model)
+    if pretrained:
+        checkpoint_labels = checkpoint_config(family_name, pretrained).id2label
+        model = _hub_call(pretrained, lambda: model_class.from_pretrained(
+            pretrained, ignore_mismatched_sizes=True, **label_config, **config_options))
+        if [checkpoint_labels.get(i) for i in range(num_classes)] != labels:
+            _reset_classifier(model)  # same class count, other classes: the checkpoint's head means nothing here
+    else:
+        model_config = getattr(transformers, family.config).from_dict({**(config or {}), **config_options, **label_config})
+        model = model_class(model_config)
+    if family_name == "vjepa2":
+        model.vjepa2.predictor.requires_grad_(False)  # its pre-training predictor: unused by classification
+    if drop_path_rate and not family.drop_path_in_config:
+        _add_drop_path(model.get_submodule(family.blocks), drop_path_rate)
+    if gradient_checkpointing:
+        model.activation_checkpointing_enable()
+    return HubVideoClassifier(model).train()  # from_pretrained returns eval mode: Lightning would keep it (no dropout)
+
+
+videomae = functools.partial(build, "videomae")
+vjepa2 = functools.partial(build, "vjepa2")
+timesformer = functools.partial(build, "timesformer")
+vivit = functools.partial(build, "vivit")
+
+
+def _hub_call(pretrained: str, load: Callable[[], Any]) -> Any:
+    """``load()``; a missing folder, an unreachable Hub or unsafe weights (never unpickled) said in one line."""
+    where = "" if Path(pretrained).is_dir() else " (no such folder; as a Hub id it could not be fetched)"
+    return load_safely(load, f"pretrained {pretrained!r}{where}")
+
+
+def checkpoint_config(family_name: str, pretrained: str) -> transformers.PretrainedConfig:
+    config = _hub_call(pretrained, lambda: transformers.AutoConfig.from_pretrained(pretrained))
+    if config.model_type != family_name:
+        raise VidclsError(f"pretrained {pretrained!r} is a {config.model_type} checkpoint, not {family_name}")
+    return config
+
+
+def _reset_classifier(model: transformers.PreTrainedModel) -> None:
+    """A fresh head, initialised as transformers initialises a Linear (normal, the config's std; zero bias)."""
+    with torch.no_grad():
+        model.classifier.weight.normal_(0.0, model.config.initializer_range)
+        model.classifier.bias.zero_()
+
+
+def _add_drop_path(blocks: nn.ModuleList, rate: float) -> None:
+    """Stochastic depth for families whose transformers code has none: each block's residual update is dropped per clip.
+
+    A forward hook keeps the modules (and so the checkpoint keys and ``save_pretrained``) unchanged.
+    """
+    for index, block in enumerate(blocks):
+        block_rate = rate * index / max(len(blocks) - 1, 1)
+        if block_rate > 0:
+            block.register_forward_hook(functools.partial(_drop_update, block_rate), with_kwargs=True)
+
+
+def _drop_update(rate: float, block: nn.Module, args: tuple, kwargs: dict, output: Any) -> Any:
+    hidden = args[0] if args else kwargs["hidden_states"]
+    new = output[0] if isinstance(output, tuple) else output  # TimeSformer's blocks return (hidden_states, ...)
+    dropped = hidden + stochastic_depth(new - hidden, rate, "row", block.training)
+    return (dropped, *output[1:]) if isinstance(output, tuple) else dropped
