@@ -10,12 +10,13 @@ layer-wise decay groups, ``export`` writes and reads Hub-format folders.
 # isort: off
 from vidcls.models.hf.network import (
     FAMILIES,
-    Family,
+    HubFamily,
     HubVideoClassifier,
     build,
     timesformer,
     videomae,
     vivit,
+    published_classes,
     vjepa2,
 )
 from vidcls.models.hf.processor import clip_from_processor, clip_preset, processor_for
@@ -24,6 +25,6 @@ from vidcls.models.hf.export import load_hub_folder, save_hub_folder
 # isort: on
 
 __all__ = [
-    "FAMILIES", "Family", "HubVideoClassifier", "build", "clip_from_processor", "clip_preset", "layer_decay_groups",
-    "load_hub_folder", "processor_for", "save_hub_folder", "timesformer", "videomae", "vivit", "vjepa2",
+    "FAMILIES", "HubFamily", "HubVideoClassifier", "build", "clip_from_processor", "clip_preset", "layer_decay_groups",
+    "load_hub_folder", "processor_for", "published_classes", "save_hub_folder", "timesformer", "videomae", "vivit", "vjepa2",
 ]

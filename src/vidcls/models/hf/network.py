@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from torchvision.ops import stochastic_depth
 
 from vidcls.errors import VidclsError
 from vidcls.io import load_safely
+from vidcls.models.registry import HubFamily, list_models, model_entry
 
 try:
     import transformers
@@ -29,38 +29,8 @@ except ImportError as error:  # the CLI prints this as one line
     raise VidclsError("the Hugging Face models need transformers: pip install 'vidcls[hf]'") from error
 
 
-@dataclass(frozen=True)
-class Family:
-    """What vidcls needs to know about one transformers video classifier (class names, not classes: imported on use)."""
-
-    config: str
-    model: str
-    processor: str
-    frames_key: str  # the config field holding the frames per clip
-    size_key: str  # the config field holding the (square) input size
-    blocks: str  # the transformer blocks' ModuleList (layer-wise lr decay, drop path)
-    embeddings: str  # patch and position embeddings: the lowest "layer" of layer-wise decay
-    sampling_rate: int  # frames of a 30 fps video per sampled frame, in the family's published Kinetics recipe
-    rescale_offset: float = 0.0  # added after rescaling: ViViT's processor maps uint8 to [-1, 1] (x / 127.5 - 1)
-    drop_path_in_config: bool = False  # the config has drop_path_rate; else vidcls adds stochastic depth
-
-
-# Sampling rates: VideoMAE's Kinetics fine-tuning scripts (--num_frames 16 --sampling_rate 4); TimeSformer's
-# TimeSformer_divST_8x32_224.yaml (8 frames, SAMPLING_RATE 32); ViViT's Kinetics configs (scenic, 32 frames,
-# stride 2); V-JEPA's Kinetics evaluation (vitl16_k400_16x8x3.yaml: 16 frames, frame_step 4).
-FAMILIES = {
-    "videomae": Family("VideoMAEConfig", "VideoMAEForVideoClassification", "VideoMAEVideoProcessor", "num_frames",
-                       "image_size", "videomae.encoder.layer", "videomae.embeddings", sampling_rate=4),
-    "vjepa2": Family("VJEPA2Config", "VJEPA2ForVideoClassification", "VJEPA2VideoProcessor", "frames_per_clip",
-                     "crop_size", "vjepa2.encoder.layer", "vjepa2.encoder.embeddings", sampling_rate=4,
-                     drop_path_in_config=True),
-    # (TimesformerConfig has drop_path_rate, typed int: a rate like 0.1 fails its validation, so vidcls adds its own)
-    "timesformer": Family("TimesformerConfig", "TimesformerForVideoClassification", "TimesformerVideoProcessor",
-                          "num_frames", "image_size", "timesformer.encoder.layer", "timesformer.embeddings",
-                          sampling_rate=32),
-    "vivit": Family("VivitConfig", "VivitForVideoClassification", "VivitVideoProcessor", "num_frames", "image_size",
-                    "vivit.layers", "vivit.embeddings", sampling_rate=2, rescale_offset=-1.0),
-}
+# The families (their HubFamily: classes, config keys, modules, sampling rate) are the catalog's cards.
+FAMILIES: dict[str, HubFamily] = {name: card.hub for name in list_models() if (card := model_entry(name)).hub}
 
 
 class HubVideoClassifier(nn.Module):
@@ -163,3 +133,11 @@ def _drop_update(rate: float, block: nn.Module, args: tuple, kwargs: dict, outpu
     new = output[0] if isinstance(output, tuple) else output  # TimeSformer's blocks return (hidden_states, ...)
     dropped = hidden + stochastic_depth(new - hidden, rate, "row", block.training)
     return (dropped, *output[1:]) if isinstance(output, tuple) else dropped
+
+
+def published_classes(model: str, pretrained: str | None) -> list[str] | None:
+    """The classes of a Hub checkpoint's head, in head order (its config's ``id2label``); None without a checkpoint."""
+    if not pretrained:
+        return None
+    labels = checkpoint_config(model, pretrained).id2label
+    return [labels[i] for i in range(len(labels))]

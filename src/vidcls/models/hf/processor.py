@@ -14,7 +14,7 @@ import transformers
 
 from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError, first_line
-from vidcls.models.hf.network import FAMILIES, Family, checkpoint_config
+from vidcls.models.hf.network import FAMILIES, HubFamily, checkpoint_config
 
 
 def clip_preset(model: str, pretrained: str | None, options: Mapping[str, Any]) -> ClipSpec:
@@ -44,7 +44,7 @@ def clip_preset(model: str, pretrained: str | None, options: Mapping[str, Any]) 
 PROCESSOR_FILES = ("video_preprocessor_config.json", "preprocessor_config.json")
 
 
-def _processor(family: Family, pretrained: str):
+def _processor(family: HubFamily, pretrained: str):
     """The checkpoint's video processor, or None when it has no processor config (then the family's defaults apply).
 
     A processor config that is there but cannot be read is an error: the family's defaults would
@@ -62,7 +62,7 @@ def _processor(family: Family, pretrained: str):
         raise VidclsError(f"{pretrained}: its processor config cannot be read ({reason})") from error
 
 
-def _default_processor(family: Family, size: int):
+def _default_processor(family: HubFamily, size: int):
     """The family's processor at ``size``: its default resize kept in proportion to its default crop."""
     processor_class = getattr(transformers, family.processor)
     default = processor_class()
@@ -70,7 +70,7 @@ def _default_processor(family: Family, size: int):
     return processor_class(crop_size={"height": size, "width": size}, size={"shortest_edge": int(size * short_side / crop)})
 
 
-def clip_from_processor(processor, frames: int, family: Family, model: str) -> ClipSpec:
+def clip_from_processor(processor, frames: int, family: HubFamily, model: str) -> ClipSpec:
     """A processor's evaluation preprocessing as a ClipSpec: short-side resize, centre crop, ``(x / 255 - mean) / std``.
 
     The processor computes ``(x * r + offset - m) / s`` on uint8 ``x``; with ``S = s / (255 r)`` and
