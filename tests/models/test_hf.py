@@ -16,7 +16,7 @@ from vidcls.data.decoding import VideoReader
 from vidcls.data.sampling import clip_frame_times
 from vidcls.data.transforms import eval_transform, multi_view_transform
 from vidcls.errors import VidclsError
-from vidcls.models import build_model, get_preset, list_models, model_entry
+from vidcls.models import build_model, get_preset, list_models, model_entry, published_classes
 from vidcls.models.pretrained import build_network, freeze_all_but_head
 
 transformers = pytest.importorskip("transformers")
@@ -72,6 +72,13 @@ def test_eval_crops_round_as_the_processor_where_torchvision_would_not(family, h
     assert (views[1] - theirs).abs().max() < 1e-4
     torchvision_clip = eval_transform(clip.with_given({"eval_rounding": "torchvision"}))(frames)
     assert (torchvision_clip - theirs).abs().max() > 0.1  # a pixel off: these sizes tell the rules apart
+
+
+def test_published_classes_are_the_checkpoints_id2label_in_head_order(hub_checkpoint):
+    folder = hub_checkpoint("videomae")
+    config = transformers.AutoConfig.from_pretrained(folder)
+    assert published_classes("videomae", str(folder)) == [config.id2label[i] for i in range(config.num_labels)]
+    assert published_classes("videomae") is None  # no checkpoint, no published head
 
 
 def test_vivit_processor_statistics_become_a_clip_mean_and_std(hub_checkpoint):
