@@ -112,7 +112,7 @@ HF = "vidcls.models.hf"
 
 
 def _hub(name: str, description: str, head: str | tuple[str, ...], family: HubFamily) -> ModelCard:
-    return ModelCard(name, description, f"{HF}:{name}", head=head, preset_for=f"{HF}:clip_preset", weight_layouts=(),
+    return ModelCard(name, description, f"{HF}:build", head=head, preset_for=f"{HF}:clip_preset", weight_layouts=(),
                      published_classes=f"{HF}:published_classes", hub=family)
 
 
@@ -125,7 +125,7 @@ CARDS += [
          "(facebook/vjepa2-vitl-fpc16-256-ssv2); encoders facebook/vjepa2-vitl-fpc64-256", ("model.pooler", "model.classifier"),
          HubFamily("VJEPA2Config", "VJEPA2ForVideoClassification", "VJEPA2VideoProcessor", "frames_per_clip",
                    "crop_size", "vjepa2.encoder.layer", "vjepa2.encoder.embeddings", sampling_rate=4,
-                   drop_path_in_config=True)),
+                   drop_path_in_config=True, unused="vjepa2.predictor")),
     # (TimesformerConfig has drop_path_rate, typed int: a rate like 0.1 fails its validation, so vidcls adds its own)
     _hub("timesformer", "TimeSformer base (transformers), 8x32 at 224²: Kinetics-400 78.0 % top-1 published "
          "(facebook/timesformer-base-finetuned-k400), 121 M parameters", "model.classifier",

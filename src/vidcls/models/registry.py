@@ -21,6 +21,7 @@ register it with :func:`register_model` instead.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class HubFamily:
     sampling_rate: int  # frames of a 30 fps video per sampled frame, in the family's published Kinetics recipe
     rescale_offset: float = 0.0  # added after rescaling: ViViT's processor maps uint8 to [-1, 1] (x / 127.5 - 1)
     drop_path_in_config: bool = False  # the config has drop_path_rate; else vidcls adds stochastic depth
+    unused: str | None = None  # a module classification never runs (kept frozen): V-JEPA 2's pre-training predictor
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,9 @@ class ModelCard:
         return self.preset_for is not None
 
     def resolve_builder(self) -> Builder:
-        return self.builder if callable(self.builder) else _resolve(self.builder)
+        """The builder, imported now; a Hub family's one builder is given its family's name first."""
+        builder = self.builder if callable(self.builder) else _resolve(self.builder)
+        return functools.partial(builder, self.name) if self.hub else builder
 
 
 def _resolve(reference: str) -> Callable:

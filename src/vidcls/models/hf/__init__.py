@@ -13,11 +13,7 @@ from vidcls.models.hf.network import (
     HubFamily,
     HubVideoClassifier,
     build,
-    timesformer,
-    videomae,
-    vivit,
     published_classes,
-    vjepa2,
 )
 from vidcls.models.hf.processor import clip_from_processor, clip_preset, processor_for
 from vidcls.models.hf.groups import layer_decay_groups
@@ -26,5 +22,5 @@ from vidcls.models.hf.export import load_hub_folder, save_hub_folder
 
 __all__ = [
     "FAMILIES", "HubFamily", "HubVideoClassifier", "build", "clip_from_processor", "clip_preset", "layer_decay_groups",
-    "load_hub_folder", "processor_for", "published_classes", "save_hub_folder", "timesformer", "videomae", "vivit", "vjepa2",
+    "load_hub_folder", "processor_for", "published_classes", "save_hub_folder",
 ]

@@ -82,19 +82,14 @@ def build(
     else:
         model_config = getattr(transformers, family.config).from_dict({**(config or {}), **config_options, **label_config})
         model = model_class(model_config)
-    if family_name == "vjepa2":
-        model.vjepa2.predictor.requires_grad_(False)  # its pre-training predictor: unused by classification
+    if family.unused:
+        model.get_submodule(family.unused).requires_grad_(False)  # e.g. V-JEPA 2's pre-training predictor
     if drop_path_rate and not family.drop_path_in_config:
         _add_drop_path(model.get_submodule(family.blocks), drop_path_rate)
     if gradient_checkpointing:
         model.activation_checkpointing_enable()
     return HubVideoClassifier(model).train()  # from_pretrained returns eval mode: Lightning would keep it (no dropout)
 
-
-videomae = functools.partial(build, "videomae")
-vjepa2 = functools.partial(build, "vjepa2")
-timesformer = functools.partial(build, "timesformer")
-vivit = functools.partial(build, "vivit")
 
 
 def _hub_call(pretrained: str, load: Callable[[], Any]) -> Any:
