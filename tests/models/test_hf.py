@@ -238,3 +238,10 @@ def test_hub_folder_export_refuses_what_it_cannot_write(tmp_path, tiny_hub_optio
     # V-JEPA 2's processor derives its resize from its crop (x 256/224): a trained-with resize of 64 cannot be written
     with pytest.raises(VidclsError, match=r"cannot express this clip's eval_resize 64 \(it would use 36\)"):
         hf.save_hub_folder(network, "vjepa2", clip, tmp_path / "b")
+
+
+def test_hub_folder_export_refuses_a_clip_rounded_otherwise_than_its_processor(tmp_path, tiny_hub_options):
+    network = build_model("videomae", 3, classes=CLASSES, **tiny_hub_options("videomae"))
+    clip = resolve_clip(get_preset("videomae", None, tiny_hub_options("videomae")), {"eval_rounding": "torchvision"})
+    with pytest.raises(VidclsError, match=r"cannot express this clip's eval_rounding torchvision \(it would use transformers\)"):
+        hf.save_hub_folder(network, "videomae", clip, tmp_path / "c")
