@@ -4,7 +4,8 @@ Spatial work (resize, crop, flip) runs on uint8 frames, before conversion to flo
 a quarter of the bytes; training crops before it resizes, so it resizes only the pixels it keeps.
 Input is a decoded clip ``T×C×H×W`` uint8; output is what the models take, ``C×T×H×W`` float,
 normalised. :func:`train_transform`, :func:`eval_transform` and :func:`multi_view_transform` build each
-preset from the one clip contract (:class:`~vidcls.clip.ClipSpec`).
+preset from the one clip contract (:class:`~vidcls.clip.ClipSpec`); the evaluation presets round
+the resize and the crop positions as the clip's ``eval_rounding`` library does.
 """
 
 from __future__ import annotations
