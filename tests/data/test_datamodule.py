@@ -1,8 +1,11 @@
+import dataclasses
+
 import pytest
 import torch
 
 from vidcls.clip import ClipSpec, resolve_clip
 from vidcls.data.datamodule import VideoDataModule
+from vidcls.data.decoding import DecoderSettings
 from vidcls.errors import DatasetError, VidclsError
 from vidcls.models import get_preset
 
@@ -86,6 +89,17 @@ def test_repeated_clips_become_batch_entries_with_their_label(synth_root):
     assert torch.equal(batch["index"][0::2], batch["index"][1::2])
 
 
+def test_decoder_flags_default_to_the_decoder_settings_and_reach_every_dataset(synth_root):
+    defaults = VideoDataModule().hparams
+    assert {name: defaults[name] for name in dataclasses.asdict(DecoderSettings())} == dataclasses.asdict(DecoderSettings())
+    datamodule = small(synth_root, decoder="torchcodec", decoder_threads=2, seek_mode="exact", decode_timeout=5.0)
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    given = DecoderSettings(decoder="torchcodec", seek_mode="exact", decoder_threads=2, decode_timeout=5.0)
+    assert {split: dataset.decoding for split, dataset in datamodule.datasets.items()} == dict.fromkeys(
+        ("train", "val", "test"), given)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown without CUDA")
 def test_gpu_decoding_without_cuda_is_one_clear_error(synth_root):
     with pytest.raises(VidclsError, match="CUDA is not available"):
@@ -102,7 +116,7 @@ def test_clip_takes_given_values_over_the_model_clip_over_the_defaults():
     assert datamodule.clip == ClipSpec(num_frames=8, hflip_prob=0.0)
     assert resolve_clip(x3d_s, datamodule.given_clip) == ClipSpec(
         num_frames=8, clip_duration=x3d_s.clip_duration, crop_size=160, min_scale=182, max_scale=228, hflip_prob=0.0,
-        eval_resize=182)
+        eval_resize=182, eval_rounding="pytorchvideo")
 
 
 def test_loaders_are_built_from_the_resolved_clip(synth_root):

@@ -11,6 +11,7 @@ import torch
 from vidcls.cli import main
 from vidcls.clip import ClipSpec
 from vidcls.data.dataset import VideoClipDataset
+from vidcls.data.decoding import DecoderSettings
 from vidcls.data.sources import VideoSample
 from vidcls.data.transforms import multi_view_transform
 from vidcls.datatools.synthetic import SynthConfig, render_video, write_video
@@ -191,3 +192,12 @@ def test_predict_scores_the_checkpoints_test_views_unless_told(tiny_checkpoint, 
     _, out = predict(capsys, "--checkpoint", checkpoint, "--json", "--clips", 1, "--crops", 1, video)
     expected = scores_as_tested(loaded.network, replace(one_clip, test_crops=1), video, loaded.classes)
     assert {p["class"]: p["probability"] for p in json.loads(out)[0]["predictions"]} == pytest.approx(expected, abs=1e-6)
+
+
+def test_predictor_reads_videos_with_its_decoder_settings(tiny_checkpoint, video):
+    loaded = load_network(tiny_checkpoint)
+    default, torchcodec = (Predictor(loaded.network, loaded.clip, loaded.classes, device="cpu", **options) for options in
+                           ({}, {"decoding": DecoderSettings(decoder="torchcodec")}))
+    with default._open(video) as pyav_reader, torchcodec._open(video) as torchcodec_reader:
+        assert pyav_reader._selective is not None and torchcodec_reader._selective is None  # PyAV's selective reader, or not
+    assert dict(default.predict(video, top_k=4)) == pytest.approx(dict(torchcodec.predict(video, top_k=4)))  # same pixels

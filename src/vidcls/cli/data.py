@@ -43,7 +43,7 @@ def _add_synth(tools: argparse._SubParsersAction) -> None:
     synth.add_argument("--val", type=int, default=10, help="videos per class in val (default 10)")
     synth.add_argument("--test", type=int, default=25, help="videos per class in test (default 25)")
     synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--workers", type=int, default=2, help="encoding processes")
+    synth.add_argument("--workers", type=int, default=2, help="encoding processes (1: encode in this process)")
     synth.set_defaults(handler=_synth)
 
 
@@ -92,7 +92,9 @@ def _shard(args: argparse.Namespace) -> Shard | None:
 
 
 def _kinetics(args: argparse.Namespace) -> int:
-    from vidcls.datatools.kinetics import format_summary, ingest, merge_shards, plan_kinetics
+    from vidcls.datatools.kinetics.ingest import ingest
+    from vidcls.datatools.kinetics.plan import format_summary, plan_kinetics
+    from vidcls.datatools.kinetics.run import merge_shards
 
     shard = _shard(args)
     if args.merge and (args.dry_run or args.from_dir):

@@ -62,11 +62,15 @@ def main(argv: Sequence[str]) -> int:
                         help="with --output: predict shard I of N (a hash of each path) into its own files, e.g. "
                              "preds.0-of-8.jsonl; torchrun's RANK/WORLD_SIZE do the same")
     parser.add_argument("--workers", type=int, metavar="N",
-                        help="processes decoding while the model runs (default: the cores available; 0: decode in turn)")
+                        help="processes decoding while the model runs (default: the cores available, shared by a "
+                             "launcher's processes on a machine; 0 with --decode-device cuda; 0: decode in turn)")
     parser.add_argument("--batch-size", type=int, default=8, metavar="CLIPS",
                         help="clips per network batch, across videos (default 8)")
     parser.add_argument("--precision", choices=PRECISIONS, default="32", help="bf16: run the network under autocast")
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--decode-device", choices=("cpu", "cuda"), default="cpu",
+                        help="cuda: decode with torchcodec on the model's GPU (NVDEC); give --workers 0 or few, "
+                             "each worker opens a CUDA context")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
                         help="refuse larger frames (width x height) before decoding (default 4096*4096; 0: no limit)")
     parser.add_argument("--max-duration", type=float, metavar="SECONDS",
@@ -88,17 +92,21 @@ def main(argv: Sequence[str]) -> int:
         if not Path(list_file).is_file():
             parser.error(f"--list {list_file}: no such file")
 
+    from vidcls.data.decoding import DecoderSettings
     from vidcls.inference.predictor import Predictor  # torch: once the arguments are good
 
+    device = args.device or _launched_device()
+    on_gpu = args.decode_device == "cuda"
     predictor = Predictor.from_checkpoint(
         args.checkpoint,
         num_clips=args.clips,
         num_crops=args.crops,
         batch_size=args.batch_size,
-        device=args.device or _launched_device(),
+        device=device,
         max_pixels=args.max_pixels or None,
         max_duration=args.max_duration,
         precision=args.precision,
+        decoding=DecoderSettings(decode_device=device if on_gpu and device and device.startswith("cuda") else args.decode_device),
     )
 
     def given() -> Iterator[str]:
@@ -121,7 +129,8 @@ def main(argv: Sequence[str]) -> int:
         from vidcls.inference.corpus import local_processes
         from vidcls.io import available_cores
 
-        workers = max(available_cores() // local_processes(), 1) if args.workers is None else args.workers
+        cores = 0 if on_gpu else max(available_cores() // local_processes(), 1)  # GPU decoding: in this process
+        workers = cores if args.workers is None else args.workers
         for result in predictor.predict_many(videos, workers=workers, features=bool(args.features)):
             if result.error is not None:
                 yield {"path": result.path, "error": result.error}, None
@@ -207,7 +216,7 @@ def _write_rows(args: argparse.Namespace, shard: Shard | None, given: Callable[[
 
 
 def _error_entry(path: str | Path, error: VideoReadError) -> Entry:
-    return {"path": str(path), "error": str(error).removeprefix(f"{path}: ")}
+    return {"path": str(path), "error": error.reason}
 
 
 def _ranked(ranked: Ranked) -> list[dict]:

@@ -14,9 +14,9 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, resolve_clip
+from vidcls.clip import ClipSpec, EvalRounding, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
-from vidcls.data.decoding import Decoder, SeekMode
+from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
 from vidcls.data.sources import (
     LabelledVideo,
     VideoSample,
@@ -41,11 +41,13 @@ class VideoDataModule(L.LightningDataModule):
             labels of the train split. A checkpoint's classes are passed here at test time.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
-            std, test_clips, test_crops: the clip (:class:`~vidcls.clip.ClipSpec` says what each
+            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob: the clip (:class:`~vidcls.clip.ClipSpec` says what each
             means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
             here (:meth:`use_run`); the resolved clip is :attr:`clip`.
+        eval_rounding: whose rounding the evaluation resize and crops follow ("torchvision", "transformers",
+            "pytorchvideo"); default: the model's, so its clips are its reference evaluation's to the pixel.
         clips_per_video: training clips read from each video per visit, in one decoding pass
             (repeated augmentation): a batch then holds ``batch_size * clips_per_video`` clips.
             Decoding is shared, so clips per second rise; the clips of a batch are less
@@ -84,12 +86,16 @@ class VideoDataModule(L.LightningDataModule):
         std: Sequence[float] | None = None,
         test_clips: int | None = None,
         test_crops: int | None = None,
+        randaug_ops: int | None = None,
+        randaug_magnitude: int | None = None,
+        erase_prob: float | None = None,
+        eval_rounding: EvalRounding | None = None,
         clips_per_video: int = 1,
-        decoder: Decoder = "pyav",
-        decode_device: str = "cpu",
-        decoder_threads: int = 1,
-        seek_mode: SeekMode = "approximate",
-        decode_timeout: float | None = 30.0,
+        decoder: Decoder = DecoderSettings.decoder,
+        decode_device: str = DecoderSettings.decode_device,
+        decoder_threads: int = DecoderSettings.decoder_threads,
+        seek_mode: SeekMode = DecoderSettings.seek_mode,
+        decode_timeout: float | None = DecoderSettings.decode_timeout,
         pin_memory: bool = True,
     ):
         super().__init__()
@@ -163,13 +169,10 @@ class VideoDataModule(L.LightningDataModule):
         common = dict(
             clip_duration=clip.clip_duration,
             num_frames=clip.num_frames,
-            decoder=hp.decoder,
-            seek_mode=hp.seek_mode,
-            decoder_threads=hp.decoder_threads,
-            device=self.decode_device,
+            decoding=DecoderSettings(decoder=hp.decoder, seek_mode=hp.seek_mode, decoder_threads=hp.decoder_threads,
+                                     decode_device=self.decode_device, decode_timeout=hp.decode_timeout),
             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
             bad_video_log=self.bad_video_log,
-            decode_timeout=hp.decode_timeout,
         )
         if stage == "fit":
             self.datasets["train"] = VideoClipDataset(
@@ -209,7 +212,7 @@ class VideoDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         workers = self.hparams.num_workers
-        on_gpu = self.datasets[split].device != "cpu"
+        on_gpu = self.datasets[split].decoding.decode_device != "cpu"
         repeated = split == "train" and self.hparams.clips_per_video > 1
         loader = StatefulDataLoader if split == "train" else DataLoader
         return loader(

@@ -106,7 +106,7 @@ class VideoViews(Dataset):
         try:
             return {"path": path, "views": self.make_views(path), "error": None}
         except VideoReadError as error:
-            return {"path": path, "views": None, "error": str(error).removeprefix(f"{path}: ")}
+            return {"path": path, "views": None, "error": error.reason}
 
 
 class _Keys:
@@ -119,8 +119,12 @@ class _Keys:
         return (str(path) for path in self.paths)
 
 
-def view_loader(paths: Iterable[str | Path], make_views: ViewMaker, *, workers: int, pin_memory: bool) -> DataLoader:
-    """Each video's views in the order of ``paths``, decoded by ``workers`` processes (0: in this one)."""
+def view_loader(paths: Iterable[str | Path], make_views: ViewMaker, *, workers: int, pin_memory: bool,
+                spawn: bool = False) -> DataLoader:
+    """Each video's views in the order of ``paths``, decoded by ``workers`` processes (0: in this one).
+
+    ``spawn``: start the workers afresh rather than forked, as decoding on a GPU needs (CUDA cannot start in a fork).
+    """
     return DataLoader(
         VideoViews(make_views),
         batch_size=None,  # one video per item: its views are batched with other videos' by the caller
@@ -128,4 +132,5 @@ def view_loader(paths: Iterable[str | Path], make_views: ViewMaker, *, workers: 
         num_workers=workers,
         pin_memory=pin_memory,
         prefetch_factor=2 if workers else None,
+        multiprocessing_context="spawn" if spawn and workers else None,
     )

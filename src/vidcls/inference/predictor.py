@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from vidcls.clip import ClipSpec
-from vidcls.data.decoding import VideoReader
+from vidcls.data.decoding import DecoderSettings, VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
@@ -75,12 +75,14 @@ class ClipViews:
     ``max_duration`` seconds (None: no limit) is refused from its header, before decoding.
     """
 
-    def __init__(self, clip: ClipSpec, num_clips: int, num_crops: int, max_pixels: int | None, max_duration: float | None):
+    def __init__(self, clip: ClipSpec, num_clips: int, num_crops: int, max_pixels: int | None, max_duration: float | None,
+                 decoding: DecoderSettings = DecoderSettings()):
         self.clip = clip
         self.num_clips = num_clips
         self.transform = multi_view_transform(replace(clip, test_crops=num_crops))  # crops×C×T×H×W per clip
         self.max_pixels = max_pixels
         self.max_duration = max_duration
+        self.decoding = decoding
 
     def __call__(self, path: str | Path) -> torch.Tensor:
         """``clips×crops×C×T×H×W``, the clips at the centres of equal parts of the video."""
@@ -98,7 +100,7 @@ class ClipViews:
         path = Path(path)
         if not path.is_file():
             raise VideoReadError.for_file(path, "folder has no video files" if path.is_dir() else "no such file or folder")
-        reader = VideoReader(path)
+        reader = self.decoding.open(path)
         try:
             check_bounds(path, reader.info, max_pixels=self.max_pixels, max_duration=self.max_duration)
         except VideoReadError:
@@ -129,8 +131,9 @@ class Predictor:
     clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
     a time, across videos in :meth:`predict_many`. A video whose frames exceed ``max_pixels`` or
     that lasts over ``max_duration`` seconds (None: no limit) is refused from its header, before
-    decoding, with a :class:`VideoReadError`. ``precision="bf16"`` runs the network under autocast.
-    ``feature_layer`` names the classifier module (the model family's head) whose input
+    decoding, with a :class:`VideoReadError`. Videos are read with ``decoding`` (its
+    ``decode_timeout`` is the dataset's, unused here). ``precision="bf16"`` runs the network under
+    autocast. ``feature_layer`` names the classifier module (the model family's head) whose input
     :meth:`predict_many` returns as features.
     """
 
@@ -146,6 +149,7 @@ class Predictor:
         device: str | torch.device | None = None,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
         max_duration: float | None = None,
+        decoding: DecoderSettings = DecoderSettings(),
         precision: Precision = "32",
         feature_layer: str | None = None,
     ):
@@ -155,7 +159,7 @@ class Predictor:
         self.clip = clip
         self.num_clips = clip.test_clips if num_clips is None else num_clips
         self.num_crops = clip.test_crops if num_crops is None else num_crops
-        self.views = ClipViews(clip, self.num_clips, self.num_crops, max_pixels, max_duration)
+        self.views = ClipViews(clip, self.num_clips, self.num_crops, max_pixels, max_duration, decoding)
         self.batch_size = batch_size
         self.precision = precision
         self.feature_layer = feature_layer
@@ -185,7 +189,9 @@ class Predictor:
         videos) to the predictor's. A video that cannot be read is a result with its ``error``.
         """
         workers = available_cores() if workers is None else workers
-        loader = view_loader(corpus(paths), self.views, workers=workers, pin_memory=self.device.type == "cuda")
+        on_gpu = torch.device(self.views.decoding.decode_device).type == "cuda"  # the views arrive on the GPU
+        loader = view_loader(corpus(paths), self.views, workers=workers, pin_memory=self.device.type == "cuda" and not on_gpu,
+                             spawn=on_gpu)
         with self._features_hook() if features else nullcontext() as pooled:
             yield from in_input_order(loader, batch_size or self.batch_size, lambda views: self._score(views, pooled))
 
