@@ -198,6 +198,6 @@ def test_predictor_reads_videos_with_its_decoder_settings(tiny_checkpoint, video
     loaded = load_network(tiny_checkpoint)
     default, torchcodec = (Predictor(loaded.network, loaded.clip, loaded.classes, device="cpu", **options) for options in
                            ({}, {"decoding": DecoderSettings(decoder="torchcodec")}))
-    with default._open(video) as pyav_reader, torchcodec._open(video) as torchcodec_reader:
+    with default.views.open(video) as pyav_reader, torchcodec.views.open(video) as torchcodec_reader:
         assert pyav_reader._selective is not None and torchcodec_reader._selective is None  # PyAV's selective reader, or not
     assert dict(default.predict(video, top_k=4)) == pytest.approx(dict(torchcodec.predict(video, top_k=4)))  # same pixels
