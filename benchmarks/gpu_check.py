@@ -17,7 +17,10 @@ its error and the next one runs; one that would end past the part's deadline is 
   over 2 s, batch 8); and on the training set with each model's own clip, which is what end-to-end
   training is fed: the loader alone against model-only says what bounds training;
 - train: train_throughput's rows (model-only and end-to-end clips/s, peak GPU memory) for the
-  switches and the decoding device given.
+  switches and the decoding device given;
+- predict: videos/s of ``Predictor.predict_many`` (what `vidcls predict --output` runs) over the raw
+  340x256 clips, one clip per video, each model's preset clip: CPU decoding by the workers in fp32
+  and bf16, GPU decoding in bf16 (predict_throughput.predict_rate).
 
 Each part imports torch, vidcls and the other benchmarks when it runs, not at the top: ``report``
 then starts at once, and works even where they do not import.
@@ -62,6 +65,7 @@ class Plan:
     raw_sets: dict[str, tuple[int, float]]  # FFmpeg WIDTHxHEIGHT: (videos, seconds each)
     clips_per_worker: int  # clips timed per decode figure, for each worker
     steps: int  # training steps timed per figure
+    predict_passes: int  # times the raw 340x256 clips are predicted in one figure
 
     @property
     def worker_counts(self) -> list[int]:
@@ -73,9 +77,9 @@ PLANS = {
     # random clips from 8 files cost what they cost from more; x264 took 3.8 core-s per second of this 1080p
     # (2-core VM here): 8 clips are ~20 s of the 16 cores
     "gpu": Plan(device="cuda", size="full", models=("slow_r50", "x3d_m"), workers=16,
-                raw_sets={"340x256": (32, 10), "1920x1080": (8, 10)}, clips_per_worker=32, steps=40),
+                raw_sets={"340x256": (32, 10), "1920x1080": (8, 10)}, clips_per_worker=32, steps=40, predict_passes=8),
     "dry-run": Plan(device="cpu", size="tiny", models=("slow_r50", "x3d_m"), workers=1,
-                    raw_sets={"340x256": (2, 10), "1920x1080": (1, 2)}, clips_per_worker=4, steps=2),
+                    raw_sets={"340x256": (2, 10), "1920x1080": (1, 2)}, clips_per_worker=4, steps=2, predict_passes=1),
 }
 
 
@@ -272,6 +276,27 @@ def train(plan: Plan, work: Path, records: Records, deadline: float, switches: s
     run_figures(records, "train", figures, deadline)
 
 
+def predict(plan: Plan, work: Path, records: Records, deadline: float) -> None:
+    """Prediction videos/s: CPU decoding in fp32 and bf16, then GPU decoding (in the main process) in bf16."""
+    import torch
+
+    from predict_throughput import predict_rate
+
+    files = sorted(raw_root(work, "340x256").rglob("*.mp4")) * plan.predict_passes
+    no_cuda = "CUDA is not available" if plan.device == "cuda" and not torch.cuda.is_available() else None
+    gpu_problem = gpu_decoding_problem(files[0])
+    figures = []
+    for model in plan.models:
+        for decode_device, precision, workers in (("cpu", "32", plan.workers), ("cpu", "bf16", plan.workers), ("cuda", "bf16", 0)):
+            labels = {"model": model, "decode_device": decode_device, "precision": precision, "workers": workers,
+                      "batch": 16}
+            figures.append(Figure(labels, lambda model=model, decode_device=decode_device, precision=precision, workers=workers:
+                                  predict_rate(model, files, device=plan.device, workers=workers, batch_size=16,
+                                               precision=precision, decode_device=decode_device, small=plan.size == "tiny"),
+                                  skip=no_cuda or (gpu_problem if decode_device == "cuda" else None)))
+    run_figures(records, "predict", figures, deadline)
+
+
 def report(records: Records, out: Path, log: Path | None) -> None:
     """OUT/gpu_check.json (every record, grouped) and OUT/gpu_check.md (the tables)."""
     by_part: dict[str, list[dict]] = {}
@@ -282,6 +307,7 @@ def report(records: Records, out: Path, log: Path | None) -> None:
     replaced = log.read_text(errors="replace").count(REPLACED) if log and log.exists() else None
     result = {"probe": probe_info, "steps": by_part.get("steps", []), "videos": by_part.get("videos", []),
               "decode": by_part.get("decode", []), "train": by_part.get("train", []), "goal": goal_rows,
+              "predict": by_part.get("predict", []),
               "videos_replaced_as_unreadable": replaced}
     out.mkdir(parents=True, exist_ok=True)
     (out / "gpu_check.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -350,6 +376,11 @@ def markdown(result: dict) -> str:
         loader = "–" if row["loader_alone"] is None else f"{row['loader_alone']:.1f}"
         lines.append(f"| {row['model']} | {row['switches']} | {workers_text(row['workers'])}, {row['decode_device']} decoding"
                      f" | {row['ratio']:.0%} | {row['model_only']:.1f} | {loader} | {row['bound']} |")
+    lines += ["", "## Prediction, videos/s (`Predictor.predict_many`: 340x256 raw clips, one clip each, batch 16)", "",
+              "| model | decoding | precision | workers | videos/s after the first batch | first video, s |", "|---|---|---|---:|---:|---:|"]
+    lines += [f"| {row['model']} | {row['decode_device']} | {row['precision']} | {row['workers']} | "
+              + (f"{row['videos_per_s']:.1f} | {row['first_video_s']:.2f} |" if "videos_per_s" in row else f"{_value(row)} | |")
+              for row in result.get("predict", [])]
     replaced = result["videos_replaced_as_unreadable"]
     lines += ["", f"Videos replaced as unreadable during the check (the log's \"{REPLACED}\" lines):"
                   f" {'not counted' if replaced is None else replaced}."]
@@ -364,7 +395,7 @@ def _value(row: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("part", choices=("probe", "videos", "decode", "train", "report"))
+    parser.add_argument("part", choices=("probe", "videos", "decode", "train", "predict", "report"))
     parser.add_argument("--plan", choices=PLANS, default="gpu")
     parser.add_argument("--work", type=Path, required=True, help="records.jsonl and the generated videos (cache/)")
     parser.add_argument("--deadline", type=float, default=math.inf,
@@ -385,6 +416,8 @@ def main() -> None:
         videos(plan, args.work, records)
     elif args.part == "decode":
         decode(plan, args.work, records, args.deadline)
+    elif args.part == "predict":
+        predict(plan, args.work, records, args.deadline)
     else:
         train(plan, args.work, records, args.deadline, args.switches, args.decode_device)
 

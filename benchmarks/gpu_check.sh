@@ -23,6 +23,7 @@
 #   train, CPU decode 170 s   fp32/bf16 x channels_last off/on, 2 models, model-only + end-to-end (~130 s)
 #   train, GPU decode  70 s   bf16 + channels_last, 2 models; spawned workers start slower (~50 s)
 #   decode            110 s   12 loader figures of 32 clips per worker after warm-up (~90 s)
+#   predict            60 s   6 prediction figures of 256 raw 10 s clips, one clip each (~40 s)
 #   train, compile    rest    all switches; each model compiles twice (model-only, end-to-end): likely
 #                             one model fits; a step starts only with at least 60 s left
 set -uo pipefail
@@ -108,6 +109,7 @@ main() {
     step "train, CPU decoding" 170 40 train --switches baseline,amp,channels_last,amp+channels_last
     step "train, GPU decoding" 70 30 train --switches "$GPU_DECODING_SWITCHES" --decode-device cuda
     step decode 110 30 decode
+    step predict 60 20 predict
     if [ -n "$DRY_RUN" ]; then
         note "train, compile" "skipped: not in a dry run (compiling on a CPU takes minutes)" 0
         report

@@ -28,7 +28,7 @@ def test_a_budget_too_small_skips_every_step_and_still_writes_the_report(tmp_pat
     assert result.returncode == 0, result.stdout[-2000:]
     steps = {step["step"]: step["status"] for step in json.loads((out / "gpu_check.json").read_text())["steps"]}
     assert list(steps) == ["environment", "probe", "videos", "train, CPU decoding", "train, GPU decoding", "decode",
-                           "train, compile"]
+                           "predict", "train, compile"]
     assert re.fullmatch(r"skipped: -\d+ s left of the budget, it needs 10", steps["probe"])
     assert steps["train, compile"].startswith("skipped: not in a dry run")
     markdown = (out / "gpu_check.md").read_text()
