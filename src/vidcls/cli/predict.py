@@ -1,9 +1,13 @@
-"""`vidcls predict`: top-k classes (or a timeline) for video files and folders, as a table or JSON.
+"""`vidcls predict`: top-k classes (or a timeline) for video files, folders and path lists, as a table, JSON or JSON lines.
 
 A video is scored over the checkpoint's test views (``test_clips`` × ``test_crops``) unless
 ``--clips``/``--crops`` say otherwise. A file that cannot be read becomes an error entry and the
 others go on; the exit status is 1 when any failed, so scripts notice. ``--html FILE`` also draws the results as a page: per video
 a strip of its frames, and its top-k as bars or its timeline as coloured segments.
+
+``--output FILE.jsonl`` is for corpora: a row per video appended as it finishes (a rerun skips the
+videos there), ``--features`` beside it, ``--shard I/N`` or a launcher's ``RANK``/``WORLD_SIZE`` for
+this process's share, a progress bar and a closing line instead of the table.
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
-"""Predict on any video: video-level top-k classes, or a timeline of sliding windows.
+"""Predict on any video: video-level top-k classes, or a timeline of sliding windows; or a whole corpus in order.
 
 A :class:`Predictor` holds a plain network with its checkpoint's classes and clip contract
 (:class:`~vidcls.clip.ClipSpec`, read by :func:`~vidcls.models.checkpoint.load_network`, without
-Lightning), so a video is turned into model input exactly as the test clips were: both kinds of
-prediction go through one path: clip start times → :func:`~vidcls.data.sampling.clip_frame_times` →
+Lightning), so a video is turned into model input exactly as the test clips were: every kind of
+prediction goes through one path: clip start times → :func:`~vidcls.data.sampling.clip_frame_times` →
 :class:`~vidcls.data.decoding.VideoReader` → :func:`~vidcls.data.transforms.multi_view_transform`
-(the test crops) → softmax, averaged over the views.
+(the test crops) → softmax, averaged over the views. :class:`ClipViews` builds a video's views
+(picklable, so DataLoader workers build them too); :meth:`Predictor.predict_many` streams many
+videos through workers (:mod:`vidcls.inference.corpus`) and runs their clips in batches across
+videos, and :meth:`Predictor.predict` is that path for one video.
 """
 
 from __future__ import annotations
