@@ -104,3 +104,20 @@ def test_files_that_are_not_there_are_results_with_their_reason(predictor, tmp_p
     results = list(predictor.predict_many([tmp_path / "empty", tmp_path / "gone.mp4"], workers=0))
     assert [(r.path, r.error) for r in results] == [(str(tmp_path / "empty"), "folder has no video files"),
                                                     (str(tmp_path / "gone.mp4"), "no such file or folder")]
+
+
+def test_paths_are_streamed_not_held(predictor, tmp_path):
+    """A million paths: the first results come while only a few have been taken from the list."""
+    taken = 0
+
+    def paths():
+        nonlocal taken
+        for i in range(1_000_000):
+            taken += 1
+            yield tmp_path / f"{i}.mp4"  # none there: a cheap error row each
+
+    results = predictor.predict_many(paths(), workers=2)
+    first = [next(results) for _ in range(3)]
+    assert [r.path for r in first] == [str(tmp_path / f"{i}.mp4") for i in range(3)]
+    assert taken <= 3 + 2 * 2 + 1  # what was given back, and the workers' prefetch (2 each)
+    results.close()

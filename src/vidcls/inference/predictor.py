@@ -196,7 +196,8 @@ class Predictor:
         loader = view_loader(corpus(paths), self.views, workers=workers, pin_memory=self.device.type == "cuda" and not on_gpu,
                              spawn=on_gpu)
         with self._features_hook() if features else nullcontext() as pooled:
-            yield from in_input_order(loader, batch_size or self.batch_size, lambda views: self._score(views, pooled))
+            yield from in_input_order(self._on_device(loader), batch_size or self.batch_size,
+                                      lambda views: self._score(views, pooled))
 
     def preview(self, path: str | Path, count: int = 8) -> torch.Tensor:
         """``count`` frames at the centres of equal parts of the video, resized and cropped as the network sees them.
@@ -232,6 +233,13 @@ class Predictor:
         """The ``top_k`` classes of a probability vector, most probable first."""
         values, indices = probabilities.topk(min(top_k, len(self.classes)))
         return [(self.classes[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+
+    def _on_device(self, items: Iterable[dict]) -> Iterator[dict]:
+        """Each video's views copied to the device as they arrive (from pinned memory: without waiting), batched there."""
+        for item in items:
+            if item["views"] is not None:
+                item["views"] = item["views"].to(self.device, non_blocking=True)
+            yield item
 
     def _score(self, views: torch.Tensor, pooled: list | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Softmax of each clip averaged over its crops (``clips×num_classes``, CPU), and its features likewise."""
