@@ -258,7 +258,8 @@ class Predictor:
     def _features_hook(self) -> Iterator[list]:
         """While open, each network call leaves its classifier's input in the list yielded."""
         if self.feature_layer is None:
-            raise VidclsError("features: this predictor was given no feature_layer (the classifier module's name)")
+            raise VidclsError("features: no classifier layer is known for this network (its model card names no head; "
+                              "give Predictor(feature_layer=MODULE_NAME))")
         try:
             layer = self.network.get_submodule(self.feature_layer)
         except AttributeError as error:
