@@ -108,3 +108,13 @@ def test_two_launched_processes_write_the_rows_of_one(tiny_checkpoint, corpus_di
 def test_flags_that_cannot_go_together_are_refused(run_predict, tiny_checkpoint, corpus_dir, flags, message):
     status, _, err = run_predict(corpus_dir, "--checkpoint", tiny_checkpoint, *flags)
     assert status == 2 and message in err
+
+
+def test_timelines_are_rows_too(run_predict, tiny_checkpoint, corpus_dir, tmp_path):
+    output = tmp_path / "timelines.jsonl"
+    status, _, err = run_predict(corpus_dir / "b", "--checkpoint", tiny_checkpoint, "--output", output, "--timeline",
+                                 "--top-k", 1)
+    rows = read_rows(output)
+    assert [row["path"] for row in rows] == [str(p) for p in sorted((corpus_dir / "b").iterdir())]
+    assert all(row["windows"] and row["segments"] for row in rows if "error" not in row)
+    assert status == 1 and "5 videos predicted, 1 unreadable" in err

@@ -61,16 +61,16 @@ def main(argv: Sequence[str]) -> int:
                         help="write one JSON line per video as it finishes; a rerun skips the videos already there")
     parser.add_argument("--features", metavar="FILE.npy",
                         help="with --output: each video's pooled features (the classifier's input, mean over its views) "
-                             "as a float32 .npy, its paths in FILE.paths.txt")
+                             "as a float32 .npy, its paths beside it (feats.npy: feats.paths.txt)")
     parser.add_argument("--shard", metavar="I/N",
                         help="with --output: predict shard I of N (a hash of each path) into its own files, e.g. "
                              "preds.0-of-8.jsonl; torchrun's RANK/WORLD_SIZE do the same")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="processes decoding while the model runs (default: the cores available, shared by a "
                              "launcher's processes on a machine; 0 with --decode-device cuda; 0: decode in turn)")
-    parser.add_argument("--batch-size", type=int, default=8, metavar="CLIPS",
-                        help="clips per network batch, across videos (default 8)")
-    parser.add_argument("--precision", choices=PRECISIONS, default="32", help="bf16: run the network under autocast")
+    parser.add_argument("--batch-size", type=int, metavar="CLIPS",
+                        help="clips per network batch, across videos (default: the Predictor's, 8)")
+    parser.add_argument("--precision", choices=PRECISIONS, help="bf16: run the network under autocast (default 32)")
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--decode-device", choices=("cpu", "cuda"), default="cpu",
                         help="cuda: decode with torchcodec on the model's GPU (NVDEC); give --workers 0 or few, "
@@ -101,16 +101,16 @@ def main(argv: Sequence[str]) -> int:
 
     device = args.device or _launched_device()
     on_gpu = args.decode_device == "cuda"
+    chosen = {name: value for name, value in (("batch_size", args.batch_size), ("precision", args.precision)) if value}
     predictor = Predictor.from_checkpoint(
         args.checkpoint,
         num_clips=args.clips,
         num_crops=args.crops,
-        batch_size=args.batch_size,
         device=device,
         max_pixels=args.max_pixels or None,
         max_duration=args.max_duration,
-        precision=args.precision,
         decoding=DecoderSettings(decode_device=device if on_gpu and device and device.startswith("cuda") else args.decode_device),
+        **chosen,  # the Predictor's defaults otherwise
     )
 
     def given() -> Iterator[str]:
