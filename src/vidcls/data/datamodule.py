@@ -16,15 +16,9 @@ from torchdata.stateful_dataloader import StatefulDataLoader
 from vidcls.clip import ClipSpec, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, SeekMode
-from vidcls.data.sources import (
-    LabelledVideo,
-    VideoSample,
-    infer_classes,
-    read_classes_file,
-    read_list_file,
-    resolve_labels,
-    scan_class_folders,
-)
+from vidcls.data.formats.folders import scan_class_folders
+from vidcls.data.formats.lists import read_list_file
+from vidcls.data.sources import LabelledVideo, VideoSample, infer_classes, read_classes_file, resolve_labels
 from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
 
