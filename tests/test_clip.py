@@ -68,6 +68,7 @@ def test_at_sampling_rate_is_frames_times_rate_at_the_source_fps():
         ({"hflip_prob": 1.5}, "hflip_prob 1.5 is not a probability"),
         ({"mean": (0.5, 0.5)}, "mean and std need three values each, std positive"),
         ({"std": (0.2, 0.0, 0.2)}, "mean and std need three values each, std positive"),
+        ({"sampling": "tsn"}, "sampling 'tsn' is not one of dense, segment"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(settings, problem):
@@ -82,3 +83,9 @@ def test_every_problem_is_named_in_the_same_line():
     assert str(error.value) == ("clip settings: num_frames must be positive; "
                                 "min_scale 182 is below crop_size 224: the training crop would not fit; "
                                 "eval_resize 182 is below crop_size 224: the eval crop would not fit")
+
+
+def test_segment_sampling_is_stored_and_described():
+    clip = ClipSpec(sampling="segment")
+    assert ClipSpec.from_dict(clip.to_dict()) == clip and ClipSpec.from_dict({}).sampling == "dense"
+    assert "equal parts" in clip.eval_preprocessing()["frame_times"]

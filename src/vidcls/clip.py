@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 from vidcls.errors import VidclsError
 
@@ -27,6 +27,7 @@ KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+FrameSampling = Literal["dense", "segment"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ class ClipSpec:
     ``(x - mean) / std`` (mean 0.5, std 0.5 gives [-1, 1]). Testing averages the softmax of
     ``test_clips`` uniformly spaced clips times ``test_crops`` crops along the long side (the
     published Kinetics protocol is 10 × 3; 1 × 1 is the fast single centre view).
+
+    ``sampling`` "segment" is TSN's instead (Wang et al. 2016; the Something-Something recipes of
+    TSM and VideoMAE): the whole video (or its labelled span) is cut into ``num_frames`` equal
+    parts and one frame is taken from each, at random in training and at the centre in
+    evaluation (with ``test_clips`` > 1, the views take evenly spaced offsets within the parts);
+    ``clip_duration`` is then unused. Suited to short clips whose whole extent is the action.
     """
 
     num_frames: int = 8
@@ -53,6 +60,7 @@ class ClipSpec:
     std: tuple[float, ...] = KINETICS_STD
     test_clips: int = 1
     test_crops: int = 1
+    sampling: FrameSampling = "dense"
 
     def __post_init__(self) -> None:
         # YAML and JSON give lists: store tuples, so equal specs compare equal and stay hashable
@@ -70,6 +78,8 @@ class ClipSpec:
             problems.append(f"hflip_prob {self.hflip_prob} is not a probability")
         if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
             problems.append("mean and std need three values each, std positive")
+        if self.sampling not in get_args(FrameSampling):
+            problems.append(f"sampling {self.sampling!r} is not one of {', '.join(get_args(FrameSampling))}")
         if problems:
             raise VidclsError(f"clip settings: {'; '.join(problems)}")
 
@@ -108,7 +118,8 @@ class ClipSpec:
         return {
             "clip_duration": self.clip_duration,
             "num_frames": self.num_frames,
-            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included",
+            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included"
+            if self.sampling == "dense" else "the video cut into num_frames equal parts, the centre frame of each",
             "resize_short_side": self.eval_resize,
             "center_crop": self.crop_size,
             "scale": "uint8 / 255",

@@ -13,7 +13,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, resolve_clip
+from vidcls.clip import ClipSpec, FrameSampling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, SeekMode
 from vidcls.data.formats.folders import scan_class_folders
@@ -34,7 +34,7 @@ class VideoDataModule(L.LightningDataModule):
             labels of the train split. A checkpoint's classes are passed here at test time.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
-            std, test_clips, test_crops: the clip (:class:`~vidcls.clip.ClipSpec` says what each
+            std, test_clips, test_crops, sampling: the clip (:class:`~vidcls.clip.ClipSpec` says what each
             means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             The resolved clip is :attr:`clip`.
@@ -76,6 +76,7 @@ class VideoDataModule(L.LightningDataModule):
         std: Sequence[float] | None = None,
         test_clips: int | None = None,
         test_crops: int | None = None,
+        sampling: FrameSampling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = "pyav",
         decode_device: str = "cpu",
@@ -153,6 +154,7 @@ class VideoDataModule(L.LightningDataModule):
             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
             bad_video_log=self.bad_video_log,
             decode_timeout=hp.decode_timeout,
+            segments=clip.sampling == "segment",
         )
         if stage == "fit":
             self.datasets["train"] = VideoClipDataset(
