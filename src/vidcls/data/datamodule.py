@@ -1,4 +1,4 @@
-"""VideoDataModule: turns a folder or list files into train/val/test loaders for Lightning."""
+"""VideoDataModule: turns a dataset (a published set, class folders or list files) into train/val/test loaders for Lightning."""
 
 from __future__ import annotations
 
@@ -16,22 +16,31 @@ from torchdata.stateful_dataloader import StatefulDataLoader
 from vidcls.clip import ClipSpec, FrameSampling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, SeekMode
-from vidcls.data.formats.folders import scan_class_folders
-from vidcls.data.formats.lists import read_list_file
-from vidcls.data.sources import LabelledVideo, VideoSample, infer_classes, read_classes_file, resolve_labels
+from vidcls.data.formats import ClassFolders, DatasetFormat, ListFiles, open_format
+from vidcls.data.sources import VideoSample
 from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
 
 
 class VideoDataModule(L.LightningDataModule):
-    """Clips from class folders (``root/<split>/<class>/<video>``) or list files, one per split.
+    """Clips from a published dataset, class folders (``root/<split>/<class>/<video>``) or list files.
 
     Args:
-        root: dataset folder with ``train``, ``val`` and optionally ``test`` class folders.
-        train_list, val_list, test_list: list files (``path label`` lines or CSV with a
-            ``path,label`` header); each replaces the folder of its split.
-        classes: class names in index order, or a file with one per line. Default: the sorted
-            labels of the train split. A checkpoint's classes are passed here at test time.
+        root: dataset folder with ``train``, ``val`` and optionally ``test`` class folders; with
+            ``dataset``, the folder of the set's videos as published (``UCF-101``, ...).
+        train_list, val_list, test_list: list files (``path label [start end]`` lines, or a CSV
+            with a ``path,label[,start,end]`` header, or a manifest of ``vidcls data verify``); each
+            replaces its split's folder, or its split of ``dataset``.
+        classes: class names in index order, or a file (one name a line, or ``index name`` lines as
+            UCF101's ``classInd.txt``). Default: the dataset's own classes in its published order,
+            else the sorted labels of the train split. A checkpoint's classes are passed here at test time.
+        dataset: a published set read from its own annotation files (:mod:`vidcls.data.formats`):
+            ``ucf101``, ``hmdb51``, ``ssv2`` or ``diving48``. UCF101 and HMDB51 have no val split:
+            val and test read the split's test list; SSv2's val and test read its validation set.
+        annotations: the folder of the set's annotation files (``ucfTrainTestlist``, ...).
+        split: which of the set's numbered splits (1, 2 or 3 for UCF101 and HMDB51).
+        allow_missing: skip (and count) annotated videos whose file is missing, as after a
+            partial download; by default a missing video is an error naming its line.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
             std, test_clips, test_crops, sampling: the clip (:class:`~vidcls.clip.ClipSpec` says what each
@@ -63,6 +72,10 @@ class VideoDataModule(L.LightningDataModule):
         val_list: str | None = None,
         test_list: str | None = None,
         classes: list[str] | str | None = None,
+        dataset: str | None = None,
+        annotations: str | None = None,
+        split: int = 1,
+        allow_missing: bool = False,
         batch_size: int = 8,
         num_workers: int = 4,
         num_frames: int | None = None,
@@ -101,14 +114,21 @@ class VideoDataModule(L.LightningDataModule):
         return resolve_clip(self.model_clip, {name: self.hparams[name] for name in ClipSpec.field_names()})
 
     @cached_property
+    def format(self) -> DatasetFormat:
+        """Where the videos and labels come from: each split's list file, over the published set or the class folders."""
+        hp = self.hparams
+        if hp.dataset:
+            under = open_format(hp.dataset, self.root, hp.annotations, hp.split, hp.allow_missing)
+        else:
+            under = ClassFolders(self.root) if self.root is not None else None
+        classes_file = self._given_classes if isinstance(self._given_classes, str) else None
+        return ListFiles(self.lists, under, classes_file, hp.allow_missing)
+
+    @cached_property
     def classes(self) -> list[str]:
-        """Class names in index order: given, read from a classes file, or inferred from the train split."""
+        """Class names in index order: given, read from a classes file, the dataset's published order, or inferred."""
         given = self._given_classes
-        if isinstance(given, str):
-            return read_classes_file(given)
-        if given:
-            return list(given)
-        return infer_classes(self._videos("train"))
+        return list(given) if given and not isinstance(given, str) else self.format.classes()
 
     @property
     def num_classes(self) -> int:
@@ -121,15 +141,8 @@ class VideoDataModule(L.LightningDataModule):
         return Path(log_dir) / "bad_videos.csv" if log_dir else None
 
     def has_split(self, split: str) -> bool:
-        """True when the split has a list file or a folder under ``root``."""
-        return bool(self.lists[split]) or (self.root is not None and (self.root / split).is_dir())
-
-    def _videos(self, split: str) -> list[LabelledVideo]:
-        if self.lists[split]:
-            return read_list_file(self.lists[split])
-        if self.root is None:
-            raise DatasetError(f"no data for the {split} split: give root or {split}_list")
-        return scan_class_folders(self.root / split)
+        """True when the split has a list file, a folder under ``root``, or is a split of the published dataset."""
+        return self.format.has_split(split)
 
     def _test_split(self) -> str:
         """Kinetics publishes no test labels, so testing falls back to the val split, and says so."""
@@ -179,7 +192,7 @@ class VideoDataModule(L.LightningDataModule):
             )
 
     def _samples(self, split: str) -> list[VideoSample]:
-        return resolve_labels(self._videos(split), self.classes)
+        return self.format.samples(split, self.classes)
 
     @property
     def decode_device(self) -> str:

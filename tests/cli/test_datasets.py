@@ -1,0 +1,35 @@
+"""Each published set, laid out as published, trains, tests and predicts with one command each."""
+
+import csv
+import json
+
+import pytest
+
+from vidcls.cli import main
+from vidcls.data.formats import open_format
+
+
+@pytest.mark.parametrize("name", ["ucf101", "hmdb51", "ssv2", "diving48"])
+def test_published_set_trains_tests_and_predicts(published_dataset, tiny_args, tmp_path, capsys, name):
+    videos, annotations = published_dataset(name)
+    data = ["--data.dataset", name, "--data.root", str(videos), "--data.annotations", str(annotations)]
+    if name == "ssv2":
+        data += ["--data.sampling", "segment", "--data.hflip_prob", "0"]
+    out = tmp_path / "run"
+    main(["fit", *tiny_args, *data, "--trainer.default_root_dir", str(out), "--trainer.max_epochs", "1",
+          "--trainer.logger", "false", "--trainer.limit_train_batches", "1", "--trainer.limit_val_batches", "0"])
+    (checkpoint,) = out.rglob("*.ckpt")
+    main(["test", *tiny_args, *data, "--ckpt_path", str(checkpoint), "--trainer.default_root_dir", str(out),
+          "--trainer.limit_test_batches", "1.0"])
+    report = next(out.rglob("report.json"))
+    published = open_format(name, videos, annotations)
+    assert json.loads(report.read_text())["videos"] == len(published.videos("test"))
+    with (report.parent / "per_class.csv").open(newline="") as handle:
+        assert [row["class"] for row in csv.DictReader(handle)] == published.classes()  # in published order
+    video = published.test_videos()[0] if name == "ssv2" else published.videos("test")[0].path
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["predict", "--checkpoint", str(checkpoint), str(video), "--json", "--top-k", "3"])
+    assert exit_.value.code == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert sorted(p["class"] for p in entry["predictions"]) == sorted(published.classes())
