@@ -47,6 +47,7 @@ from vidcls.datatools.prepare import prepare_dataset
 from vidcls.datatools.synthetic import CLASSES, SynthConfig, synthesize_dataset
 from vidcls.models import get_preset
 from vidcls.training.classifier import VideoClassifier
+from vidcls.training.run import link_run
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "train_throughput"
 VIDEO_SECONDS = 3.0  # longer than the clips of every model with a preset (x3d_m's: 16 x 5 / 30 fps = 2.67 s)
@@ -160,6 +161,8 @@ def train_clips_per_s(args: argparse.Namespace, model: str, switches: Switches, 
         limit_val_batches=0, callbacks=[timer], logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, default_root_dir=args.cache / "runs",
     )
+    if "datamodule" in data:
+        link_run(classifier, data["datamodule"])  # the data's clip, as vidcls fit decides it
     if args.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     trainer.fit(classifier, **data)

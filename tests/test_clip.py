@@ -85,6 +85,21 @@ def test_every_problem_is_named_in_the_same_line():
                                 "eval_resize 182 is below crop_size 224: the eval crop would not fit")
 
 
+def test_untyped_sizes_follow_a_typed_one_that_the_preset_cannot_hold_in_its_proportion():
+    preset = ClipSpec(crop_size=160, min_scale=182, max_scale=228, eval_resize=182)  # X3D-S's sizes
+    assert resolve_clip(preset, {"crop_size": 150}) == ClipSpec(crop_size=150, min_scale=182, max_scale=228,
+                                                                eval_resize=182)  # fits: nothing moves
+    scaled = resolve_clip(preset, {"crop_size": 320, "max_scale": 400})
+    assert scaled == ClipSpec(crop_size=320, min_scale=364, max_scale=400, eval_resize=364)  # x2, the typed max kept
+    small = resolve_clip(preset, {"eval_resize": 91})  # no crop typed: the typed eval size leads, x0.5
+    assert small == ClipSpec(crop_size=80, min_scale=91, max_scale=114, eval_resize=91)
+
+
+def test_typed_sizes_that_cannot_hold_each_other_are_never_changed_but_named():
+    with pytest.raises(VidclsError, match=r"min_scale 100 is below crop_size 224.*\(given: crop_size 224, min_scale 100\)$"):
+        resolve_clip(ClipSpec(), {"crop_size": 224, "min_scale": 100})
+
+
 def test_segment_sampling_is_stored_and_described():
     clip = ClipSpec(sampling="segment")
     assert ClipSpec.from_dict(clip.to_dict()) == clip and ClipSpec.from_dict({}).sampling == "dense"

@@ -20,6 +20,7 @@ _EXPORTS = {
     "VideoClassifier": "vidcls.training.classifier",
     "DataBoundAdvisor": "vidcls.training.data_advisor",
     "TestReport": "vidcls.training.callbacks",
+    "link_run": "vidcls.training.run",
     "load_checkpoint": "vidcls.training.checkpoints",
     "Predictor": "vidcls.inference.predictor",
     "export_checkpoint": "vidcls.inference.export",
@@ -36,6 +37,7 @@ __all__ = [
     "VidclsError",
     "build_model",
     "export_checkpoint",
+    "link_run",
     "list_models",
     "load_checkpoint",
     "register_model",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from vidcls.training.checkpoints import load_checkpoint
     from vidcls.training.classifier import VideoClassifier
     from vidcls.training.data_advisor import DataBoundAdvisor
+    from vidcls.training.run import link_run
 
 
 def __getattr__(name: str) -> object:

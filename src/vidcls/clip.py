@@ -128,6 +128,41 @@ class ClipSpec:
         }
 
 
+# The sizes of a clip, in pixels: a preset's are made for its crop, so untyped ones follow a typed one together.
+SIZES = ("crop_size", "min_scale", "max_scale", "eval_resize")
+
+
 def resolve_clip(preset: ClipSpec | None, given: Mapping[str, Any]) -> ClipSpec:
-    """The clip a run uses: the user's ``given`` values over ``preset`` (a model's or a checkpoint's) over the defaults."""
-    return (preset or ClipSpec()).with_given(given)
+    """The clip a run uses: the user's ``given`` values over ``preset`` (a model's or a checkpoint's) over the defaults.
+
+    A typed size that makes the preset's untyped sizes impossible (``--data.crop_size 224`` for
+    X3D-S, whose scales were made for a 160 crop) takes those untyped sizes along in the preset's
+    proportion: X3D-S at crop 224 trains on a 255-319 short side and evaluates at 255. A typed value
+    is never changed; typed values that cannot work together are one line naming them.
+    """
+    base = preset or ClipSpec()
+    typed = {key: value for key, value in given.items() if value is not None}
+    try:
+        return base.with_given(typed)
+    except VidclsError:
+        typed_sizes = [key for key in SIZES if key in typed]
+        untyped_sizes = [key for key in SIZES if key not in typed]
+        if not typed_sizes or not untyped_sizes:
+            raise _conflict(typed) from None
+    anchor = typed_sizes[0]  # the crop when typed: the other sizes are made for it
+    ratio = typed[anchor] / getattr(base, anchor)
+    scaled = {key: max(1, round(getattr(base, key) * ratio)) for key in untyped_sizes}
+    try:
+        return base.with_given({**scaled, **typed})
+    except VidclsError:
+        raise _conflict(typed) from None
+
+
+def _conflict(typed: Mapping[str, Any]) -> VidclsError:
+    """One line naming the typed values that cannot work together, and why."""
+    named = ", ".join(f"{key} {value}" for key, value in typed.items())
+    try:
+        ClipSpec().with_given(typed)
+    except VidclsError as error:
+        return VidclsError(f"{error} (given: {named})")
+    return VidclsError(f"clip settings: the values given ({named}) do not fit the model's clip together")

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vidcls.clip import ClipSpec
+from vidcls.clip import ClipSpec, resolve_clip
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.errors import DatasetError, VidclsError
 from vidcls.models import get_preset
@@ -100,15 +100,16 @@ def test_clip_takes_given_values_over_the_model_clip_over_the_defaults():
     x3d_s = get_preset("x3d_s")
     datamodule = VideoDataModule(num_frames=8, hflip_prob=0.0)  # 8 is ClipSpec's default: given, it still wins
     assert datamodule.clip == ClipSpec(num_frames=8, hflip_prob=0.0)
-    datamodule.model_clip = x3d_s
-    assert datamodule.clip == ClipSpec(num_frames=8, clip_duration=x3d_s.clip_duration, crop_size=160, min_scale=182,
-                                       max_scale=228, hflip_prob=0.0, eval_resize=182)
+    assert resolve_clip(x3d_s, datamodule.given_clip) == ClipSpec(
+        num_frames=8, clip_duration=x3d_s.clip_duration, crop_size=160, min_scale=182, max_scale=228, hflip_prob=0.0,
+        eval_resize=182)
 
 
 def test_loaders_are_built_from_the_resolved_clip(synth_root):
     datamodule = VideoDataModule(root=str(synth_root), batch_size=2, num_workers=0, num_frames=3)
-    datamodule.model_clip = ClipSpec(num_frames=6, clip_duration=1.0, crop_size=16, min_scale=16, max_scale=20,
-                                     eval_resize=20, test_clips=2, test_crops=3)
+    model_clip = ClipSpec(num_frames=6, clip_duration=1.0, crop_size=16, min_scale=16, max_scale=20, eval_resize=20,
+                          test_clips=2, test_crops=3)
+    datamodule.use_run(datamodule.classes, resolve_clip(model_clip, datamodule.given_clip))
     datamodule.setup("fit")
     datamodule.setup("test")
     assert next(iter(datamodule.train_dataloader()))["video"].shape == (2, 3, 3, 16, 16)  # num_frames given: 3
@@ -117,11 +118,12 @@ def test_loaders_are_built_from_the_resolved_clip(synth_root):
 
 
 def test_a_given_value_that_does_not_fit_the_model_clip_is_one_line_naming_it():
-    datamodule = VideoDataModule(crop_size=224)
-    datamodule.model_clip = get_preset("x3d_s")  # trained at 160² from a short side of 182-228
-    with pytest.raises(VidclsError, match="min_scale 182 is below crop_size 224") as error:
-        datamodule.clip  # noqa: B018
-    assert "\n" not in str(error.value)
+    datamodule = VideoDataModule(crop_size=224)  # x3d_s: 160² crops; its untyped sizes follow, x1.4
+    assert resolve_clip(get_preset("x3d_s"), datamodule.given_clip).min_scale == 255
+    datamodule = VideoDataModule(crop_size=224, eval_resize=200)  # both typed: they cannot work together
+    with pytest.raises(VidclsError, match="eval_resize 200 is below crop_size 224") as error:
+        resolve_clip(get_preset("x3d_s"), datamodule.given_clip)
+    assert "\n" not in str(error.value) and str(error.value).endswith("(given: crop_size 224, eval_resize 200)")
 
 
 def published(published_dataset, name, **kwargs):

@@ -6,7 +6,9 @@ import torch
 
 from vidcls.clip import ClipSpec
 from vidcls.data.datamodule import VideoDataModule
+from vidcls.errors import VidclsError
 from vidcls.training.classifier import VideoClassifier
+from vidcls.training.run import link_run
 
 
 def attach_trainer(classifier, monkeypatch, steps, epochs):
@@ -48,11 +50,13 @@ def test_optimizer_choice(monkeypatch):
     assert isinstance(adamw.configure_optimizers()["optimizer"], torch.optim.AdamW)
 
 
-def test_network_is_built_from_the_datamodule_classes_and_saved(synth_root, tmp_path):
+def test_link_run_builds_the_network_for_the_data_classes_and_every_checkpoint_keeps_them(synth_root, tmp_path):
     datamodule = VideoDataModule(root=str(synth_root), batch_size=8, num_workers=0, crop_size=32,
                                  min_scale=36, max_scale=40, eval_resize=36, num_frames=4)
     classifier = VideoClassifier("simple3d", optimizer="adamw", lr=1e-3)
     assert classifier.network is None
+    link_run(classifier, datamodule)
+    assert classifier.network is not None
     trainer = L.Trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=1, logger=False,
                         default_root_dir=tmp_path, enable_progress_bar=False)
     trainer.fit(classifier, datamodule)
@@ -67,11 +71,14 @@ def test_network_is_built_from_the_datamodule_classes_and_saved(synth_root, tmp_
         assert torch.equal(value, restored.state_dict()[key]), key
 
 
-def test_classifier_without_classes_or_datamodule_says_so():
+def test_a_classifier_never_linked_to_its_data_says_so_in_one_line(synth_root):
     classifier = VideoClassifier("simple3d")
     classifier.trainer = L.Trainer(logger=False)
-    with pytest.raises(ValueError, match="needs classes"):
-        classifier.configure_model()
+    with pytest.raises(VidclsError, match=r"^VideoClassifier has no classes: link it to its data first"):
+        classifier.setup("fit")
+    datamodule = VideoDataModule(root=str(synth_root))
+    with pytest.raises(VidclsError, match=r"^VideoClassifier has no clip: link it"):  # classes alone: the clip unknown
+        L.Trainer(logger=False).fit(VideoClassifier("simple3d", classes=datamodule.classes), datamodule)
 
 
 def test_the_models_clip_feeds_the_data_and_every_checkpoint(synth_root, tmp_path):
@@ -88,6 +95,7 @@ def test_the_models_clip_feeds_the_data_and_every_checkpoint(synth_root, tmp_pat
 
     trainer = L.Trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=0, logger=False, enable_progress_bar=False,
                         default_root_dir=tmp_path, callbacks=[Record()])
+    link_run(classifier, datamodule)
     trainer.fit(classifier, datamodule)
     assert seen == [(4, 3, 2, 16, 16)]
     assert datamodule.clip == replace(clip, hflip_prob=0.0)  # the data's own value wins, the rest is the model's

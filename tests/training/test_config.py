@@ -6,18 +6,19 @@ from pathlib import Path
 import pytest
 
 from vidcls.cli import main
-from vidcls.clip import ClipSpec
+from vidcls.clip import ClipSpec, resolve_clip
 from vidcls.models import get_preset
 from vidcls.training.config import run_lightning
+from vidcls.training.run import link_run
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "finetune_folder.yaml"
 
 
 def parsed(synth_root, tmp_path, *args):
-    """``vidcls fit ARGS`` parsed and built, then the data set up as ``trainer.fit`` does it (the model attached)."""
+    """``vidcls fit ARGS`` parsed, built and linked as ``vidcls fit`` does it, then the data set up as ``trainer.fit`` does."""
     cli = run_lightning(["--trainer.accelerator", "cpu", "--trainer.logger", "false", "--data.root", str(synth_root),
                          "--trainer.default_root_dir", str(tmp_path), *args], run=False)
-    cli.trainer.strategy.connect(cli.model)
+    link_run(cli.model, cli.datamodule)
     cli.datamodule.trainer = cli.trainer
     cli.datamodule.setup("fit")
     return cli
@@ -41,20 +42,31 @@ def test_a_model_without_preset_gets_the_defaults(synth_root, tmp_path):
     assert cli.datamodule.clip == ClipSpec(num_frames=4)
 
 
-def test_a_given_crop_that_the_preset_scales_cannot_hold_is_one_line(synth_root, tmp_path, capsys):
+def test_a_given_crop_takes_the_presets_untyped_sizes_along_in_proportion(synth_root, tmp_path):
+    # x3d_s's scales (182-228, eval 182) were made for a 160 crop: at 224 they follow, x1.4
+    cli = parsed(synth_root, tmp_path, "--model.model", "x3d_s", "--data.crop_size", "224", "--data.max_scale", "300")
+    preset = get_preset("x3d_s")
+    assert cli.datamodule.clip == replace(preset, crop_size=224, min_scale=255, max_scale=300, eval_resize=255)
+    train = cli.datamodule.datasets["train"]
+    assert (train.transform.crop_size, train.transform.min_scale, train.transform.max_scale) == (224, 255, 300)
+    assert cli.model.clip_preset == cli.datamodule.clip  # the contract every checkpoint of the run stores
+
+
+def test_typed_sizes_that_cannot_work_together_are_one_line_naming_them(synth_root, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["fit", "--trainer.accelerator", "cpu", "--trainer.logger", "false", "--data.root", str(synth_root),
-              "--trainer.default_root_dir", str(tmp_path), "--model.model", "x3d_s", "--data.crop_size", "224"])
+              "--trainer.default_root_dir", str(tmp_path), "--model.model", "x3d_s", "--data.crop_size", "224",
+              "--data.min_scale", "200"])
     assert exit_.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last == ("vidcls: error: clip settings: min_scale 182 is below crop_size 224: the training crop would not fit; "
-                    "eval_resize 182 is below crop_size 224: the eval crop would not fit")
+    assert last == ("vidcls: error: clip settings: min_scale 200 is below crop_size 224: the training crop would not fit"
+                    " (given: crop_size 224, min_scale 200)")
 
 
 def test_finetune_config_names_only_the_model_and_gets_its_preset():
     cli = run_lightning(["--config", str(CONFIG), "--trainer.accelerator", "cpu", "--trainer.logger", "false"], run=False)
     assert (cli.model.hparams.model, cli.model.hparams.pretrained) == ("x3d_s", "x3d_s")
-    assert cli.model.network is None  # built, and the weights fetched, only when fitting starts
+    assert cli.model.network is None  # built, and the weights fetched, only when the run is linked
     datamodule = cli.datamodule
-    datamodule.model_clip = cli.model.clip_preset  # what setup takes from the trainer's module
-    assert datamodule.hparams.root == "my_videos" and datamodule.clip == get_preset("x3d_s")
+    assert datamodule.hparams.root == "my_videos"
+    assert resolve_clip(cli.model.clip_preset, datamodule.given_clip) == get_preset("x3d_s")

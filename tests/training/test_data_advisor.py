@@ -11,6 +11,7 @@ from vidcls.data.datamodule import VideoDataModule
 from vidcls.training.classifier import VideoClassifier
 from vidcls.training.config import run_lightning
 from vidcls.training.data_advisor import DataBoundAdvisor, available_cores
+from vidcls.training.run import link_run
 
 CLASSES = ["a", "b", "c", "d"]
 
@@ -69,7 +70,9 @@ def test_a_slow_loader_gets_one_line_with_its_figures_and_the_cures(synth_root, 
     advisor = DataBoundAdvisor()
     data = SlowedVideos(root=str(synth_root), batch_size=4, num_workers=0, num_frames=4, crop_size=32, min_scale=32,
                         max_scale=36, eval_resize=32)
-    logged = fit(VideoClassifier("simple3d"), advisor, tmp_path, datamodule=data)
+    model = VideoClassifier("simple3d")
+    link_run(model, data)
+    logged = fit(model, advisor, tmp_path, datamodule=data)
     fraction, clips_per_s = float(logged["perf/data_wait_fraction"]), float(logged["perf/clips_per_s"])
     assert fraction > 0.5 and clips_per_s <= 8 / 1.6  # 8 clips waited at least 8 x 0.2 s
     advice = advisor.advice

@@ -17,6 +17,7 @@ from vidcls.cli import main
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.errors import VidclsError
 from vidcls.training.classifier import VideoClassifier
+from vidcls.training.run import link_run
 
 PERIODIC = """
 trainer:
@@ -112,7 +113,8 @@ class ExplodingModel(torch.nn.Module):
 def test_nonfinite_loss_stops_naming_the_step_or_is_skipped(synth_root, tmp_path, mode):
     datamodule = VideoDataModule(root=str(synth_root), batch_size=4, num_workers=0, num_frames=2, crop_size=16,
                                  min_scale=16, max_scale=16, eval_resize=16)
-    classifier = VideoClassifier("simple3d", classes=datamodule.classes, nonfinite_loss=mode)
+    classifier = VideoClassifier("simple3d", nonfinite_loss=mode)
+    link_run(classifier, datamodule)
     classifier.network = ExplodingModel(len(datamodule.classes))
     trainer = L.Trainer(max_epochs=1, limit_train_batches=3, limit_val_batches=0, logger=False,
                         enable_checkpointing=False, enable_progress_bar=False, default_root_dir=tmp_path)

@@ -12,6 +12,7 @@ from vidcls.data.datamodule import VideoDataModule
 from vidcls.models import register_model
 from vidcls.models.simple3d import Simple3DCNN
 from vidcls.training.classifier import VideoClassifier
+from vidcls.training.run import link_run
 
 CLIP = dict(num_frames=4, crop_size=32, min_scale=32, max_scale=40, eval_resize=32)
 
@@ -42,8 +43,10 @@ def train(root, workers, *, stop_at=None, checkpoint_dir=None, ckpt_path=None) -
     trainer = L.Trainer(accelerator="cpu", max_epochs=2, limit_val_batches=0, logger=False, enable_progress_bar=False,
                         enable_model_summary=False, enable_checkpointing=bool(checkpoint_dir), callbacks=callbacks)
     datamodule = VideoDataModule(root=str(root), batch_size=4, num_workers=workers, **CLIP)
+    model = VideoClassifier("simple3d")
+    link_run(model, datamodule)
     try:
-        trainer.fit(VideoClassifier("simple3d"), datamodule, ckpt_path=ckpt_path)
+        trainer.fit(model, datamodule, ckpt_path=ckpt_path)
     except Interrupted:
         pass
     return record.batches
@@ -113,7 +116,6 @@ def test_a_checkpoints_settings_are_defaults_the_users_flags_override(synth_root
     seen = {}
 
     def record(trainer, model, datamodule=None, ckpt_path=None, **kwargs):
-        model.configure_model()  # as the run would: the datamodule's clip becomes the model's
         seen.update(lr=model.hparams.lr, model=model.hparams.model, frames=model.clip_preset.num_frames,
                     ckpt_path=ckpt_path, nonfinite=model.hparams.nonfinite_loss)
 

@@ -15,11 +15,11 @@ SMALL_NET = {"widths": (4, 8)}  # simple3d at two blocks: compiles in seconds
 
 
 def configured(device: str, **switches) -> VideoClassifier:
-    """A classifier whose configure_model ran as Lightning runs it before fit, on ``device``."""
+    """A classifier whose setup ran as Lightning runs it before fit, on ``device``."""
     torch.manual_seed(0)
     classifier = VideoClassifier("simple3d", classes=["a", "b"], model_options=SMALL_NET, **switches)
     classifier.trainer = L.Trainer(accelerator=device, devices=1, logger=False, enable_checkpointing=False)
-    classifier.configure_model()
+    classifier.setup("fit")
     return classifier.to(device).eval()
 
 

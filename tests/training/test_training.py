@@ -6,6 +6,7 @@ import lightning as L
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.inference.predictor import Predictor
 from vidcls.training.classifier import VideoClassifier
+from vidcls.training.run import link_run
 
 
 def test_simple3d_learns_motion_classes_and_predicts_them(synth_root, tmp_path, media_dir_or_none):
@@ -15,6 +16,7 @@ def test_simple3d_learns_motion_classes_and_predicts_them(synth_root, tmp_path, 
         crop_size=32, min_scale=32, max_scale=38, eval_resize=36, hflip_prob=0.0,
     )
     classifier = VideoClassifier("simple3d", optimizer="adamw", lr=3e-3, weight_decay=0.05)
+    link_run(classifier, datamodule)
     trainer = L.Trainer(max_epochs=20, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         default_root_dir=tmp_path, num_sanity_val_steps=0)
     trainer.fit(classifier, datamodule)

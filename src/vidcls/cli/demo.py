@@ -21,6 +21,7 @@ from vidcls.cli.progress import progress_bar
 from vidcls.datatools.synthetic import CLASSES, SynthConfig, synthesize_dataset
 from vidcls.evaluation.plots import plot_curves
 from vidcls.training.config import run_lightning
+from vidcls.training.run import link_run
 
 DEMO_CONFIG = files("vidcls") / "configs" / "demo.yaml"
 
@@ -51,6 +52,7 @@ def run_demo(out: Path, videos_per_class: dict[str, int], epochs: int | None = N
         overrides += ["--trainer.max_epochs", str(epochs)]
     cli = run_lightning(["--config", str(DEMO_CONFIG), *overrides], run=False)
     trainer, model, datamodule = cli.trainer, cli.model, cli.datamodule
+    link_run(model, datamodule)
     trainer.fit(model, datamodule)
     train_seconds = time.perf_counter() - started - synth_seconds
     (metrics,) = trainer.test(model, datamodule, ckpt_path="best")

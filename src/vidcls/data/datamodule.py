@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
@@ -17,7 +18,7 @@ from vidcls.clip import ClipSpec, FrameSampling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, SeekMode
 from vidcls.data.formats import ClassFolders, DatasetFormat, ListFiles, open_format
-from vidcls.data.sources import VideoSample
+from vidcls.data.sources import VideoSample, read_classes_file
 from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
 
@@ -46,7 +47,8 @@ class VideoDataModule(L.LightningDataModule):
             std, test_clips, test_crops, sampling: the clip (:class:`~vidcls.clip.ClipSpec` says what each
             means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
-            The resolved clip is :attr:`clip`.
+            :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
+            here (:meth:`use_run`); the resolved clip is :attr:`clip`.
         clips_per_video: training clips read from each video per visit, in one decoding pass
             (repeated augmentation): a batch then holds ``batch_size * clips_per_video`` clips.
             Decoding is shared, so clips per second rise; the clips of a batch are less
@@ -105,13 +107,17 @@ class VideoDataModule(L.LightningDataModule):
         self.lists = {"train": train_list, "val": val_list, "test": test_list}
         self._given_classes = classes
         self.datasets: dict[str, VideoClipDataset] = {}
-        # the clip of the model this data feeds: set from the trainer's module at setup, or by hand
-        self.model_clip: ClipSpec | None = None
+        self._run_clip: ClipSpec | None = None  # the run's, from vidcls.training.run.link_run
+
+    @property
+    def given_clip(self) -> dict[str, Any]:
+        """The clip values given here (None: not given), as the run's resolver reads them."""
+        return {name: self.hparams[name] for name in ClipSpec.field_names()}
 
     @property
     def clip(self) -> ClipSpec:
-        """The clip contract: every clip value given here, over the model's clip, over ClipSpec's defaults."""
-        return resolve_clip(self.model_clip, {name: self.hparams[name] for name in ClipSpec.field_names()})
+        """The clip contract: the run's (:meth:`use_run`); on its own, the values given here over ClipSpec's defaults."""
+        return self._run_clip or resolve_clip(None, self.given_clip)
 
     @cached_property
     def format(self) -> DatasetFormat:
@@ -125,10 +131,22 @@ class VideoDataModule(L.LightningDataModule):
         return ListFiles(self.lists, under, classes_file, hp.allow_missing)
 
     @cached_property
-    def classes(self) -> list[str]:
-        """Class names in index order: given, read from a classes file, the dataset's published order, or inferred."""
+    def given_classes(self) -> list[str] | None:
+        """The class names given here, in index order (a list, or read from a classes file); None when not given."""
         given = self._given_classes
-        return list(given) if given and not isinstance(given, str) else self.format.classes()
+        if isinstance(given, str):
+            return read_classes_file(given)
+        return list(given) if given else None
+
+    @cached_property
+    def classes(self) -> list[str]:
+        """Class names in index order: the run's (:meth:`use_run`), else given, else the dataset's (published order or inferred)."""
+        return self.given_classes or self.format.classes()
+
+    def use_run(self, classes: list[str], clip: ClipSpec) -> None:
+        """Index labels by ``classes`` and cut clips by ``clip``: what the run's resolver decided for model and data."""
+        self.classes = list(classes)
+        self._run_clip = clip
 
     @property
     def num_classes(self) -> int:
@@ -153,9 +171,6 @@ class VideoDataModule(L.LightningDataModule):
 
     def setup(self, stage: str) -> None:
         """Check every split the stage needs, so bad paths and labels fail before training starts."""
-        module = self.trainer.lightning_module if self.trainer is not None else None
-        if module is not None and hasattr(module, "clip_preset"):
-            self.model_clip = module.clip_preset
         hp, clip = self.hparams, self.clip
         common = dict(
             clip_duration=clip.clip_duration,

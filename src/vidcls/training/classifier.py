@@ -33,9 +33,10 @@ class VideoClassifier(L.LightningModule):
 
     Args:
         model: registry name (``vidcls.models.list_models()``).
-        classes: class names in index order; taken from the datamodule when not given.
-        clip: the clip contract (``ClipSpec`` fields) the network was trained on. vidcls sets it
-            from the datamodule and a checkpoint brings it back; give clip settings as ``--data.*``.
+        classes: class names in index order; with them the network is built at once. Without them,
+            :func:`vidcls.training.run.link_run` gives the data's (``vidcls fit`` does).
+        clip: the clip contract (``ClipSpec`` fields) the network was trained on. The run's resolver
+            sets it and a checkpoint brings it back; give clip settings as ``--data.*``.
         model_options: keyword arguments for the model builder.
         pretrained: initial weights: a checkpoint file (ours, PyTorchVideo's or a plain state dict)
             or a model name for its published Kinetics-400 weights; a head for another class
@@ -97,7 +98,8 @@ class VideoClassifier(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.network: nn.Module | None = None
-        self._channels_last = False  # decided in configure_model, once the device is known
+        self._channels_last = False  # decided in setup, once the device is known
+        self._speed_switches_applied = False
         self.mix: v2.Transform | None = None
         self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         if classes:
@@ -129,20 +131,30 @@ class VideoClassifier(L.LightningModule):
             setattr(self, f"{stage}_top1", MulticlassAccuracy(num_classes, top_k=1, average="micro"))
             setattr(self, f"{stage}_top5", MulticlassAccuracy(num_classes, top_k=top_k, average="micro"))
 
-    def configure_model(self) -> None:
-        """Build the network from the datamodule's classes when none were given, then apply the speed switches.
+    def use_run(self, classes: list[str], clip: ClipSpec) -> None:
+        """Take the run's classes and clip (:func:`vidcls.training.run.link_run`) and build the network for them.
 
-        Lightning calls this before fit/test, before it moves the model to its device and wraps it
-        for DDP, which must see the parameters in their final layout.
+        The clip is stored once, as the contract every checkpoint of the run carries.
         """
-        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
-        if isinstance(getattr(datamodule, "clip", None), ClipSpec):
-            self.hparams.clip = datamodule.clip.to_dict()  # the contract every checkpoint of this run stores
+        if self.network is not None and self.classes != list(classes):
+            raise VidclsError(f"the network was built for {len(self.classes)} other classes than the run's {len(classes)}")
+        self.hparams.clip = clip.to_dict()
         if self.network is None:
-            if datamodule is None or not getattr(datamodule, "classes", None):
-                raise ValueError("VideoClassifier needs classes: pass classes=... or train with a VideoDataModule")
-            self._build(datamodule.classes)
-        on_gpu = self._trainer is not None and self._trainer.strategy.root_device.type == "cuda"  # no trainer: loading
+            self._build(classes)
+
+    def setup(self, stage: str) -> None:
+        """Apply the speed switches once the device is known, before Lightning moves the network there and wraps it.
+
+        DDP must see the parameters in their final layout; the network itself was built by :meth:`use_run`.
+        """
+        unlinked_data = not self.hparams.clip and hasattr(self.trainer.datamodule, "clip")  # its clip would go unrecorded
+        if self.network is None or unlinked_data:
+            raise VidclsError(f"VideoClassifier has no {'classes' if self.network is None else 'clip'}: link it to its data"
+                              " first (vidcls.link_run(model, data), as vidcls fit does), or pass classes=... and clip=...")
+        if self._speed_switches_applied:
+            return
+        self._speed_switches_applied = True
+        on_gpu = self.trainer.strategy.root_device.type == "cuda"
         self._channels_last = on_gpu if self.hparams.channels_last is None else self.hparams.channels_last
         if self._channels_last:  # kept by the move to the device and by loading a checkpoint's weights into it
             for parameter in self.network.parameters():

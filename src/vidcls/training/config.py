@@ -5,8 +5,9 @@ a YAML key. The rules: a checkpoint's hyperparameters (classes, clip, model sett
 user's flags and YAML override; the data indexes labels by the checkpoint's classes (the weights
 index them; a different list is refused); ``--ckpt_path last`` resumes the newest run of this
 model, model options and classes; a bad video count,
-the data-bound advisor and a SIGTERM checkpoint are always on; the test report is always written. Clip settings need no
-rule here: the datamodule resolves them (given values over the model's clip over the defaults).
+the data-bound advisor and a SIGTERM checkpoint are always on; the test report is always written. The run's classes
+and clip are decided once, after the model and data objects are made and before anything is built
+(:func:`vidcls.training.run.link_run`). Only LightningCLI's public hooks are used.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from pathlib import Path
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from vidcls.data.datamodule import VideoDataModule
-from vidcls.data.sources import read_classes_file
 from vidcls.errors import VidclsError
 from vidcls.io import load_file
 from vidcls.training.callbacks import BadVideoMonitor, CheckpointOnSigterm, TestReport
 from vidcls.training.checkpoints import checkpoint_hparams, classifier_arguments, find_resumable_checkpoint
 from vidcls.training.classifier import VideoClassifier
 from vidcls.training.data_advisor import DataBoundAdvisor
+from vidcls.training.run import link_run
 
 
 class VidclsCLI(LightningCLI):
@@ -43,16 +44,18 @@ class VidclsCLI(LightningCLI):
         parser.add_lightning_class_args(DataBoundAdvisor, "data_advisor")
 
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
-        """Parse as LightningCLI does, with a checkpoint's hyperparameters as the defaults under what the user gave.
+        """Parse as LightningCLI does, with a checkpoint's hyperparameters as defaults under what the user gave.
 
         With ``--ckpt_path`` (``last``: the newest checkpoint under ``trainer.default_root_dir`` of
         this model, model options and classes), the checkpoint's classes, clip and model settings
-        become the ``model.*`` defaults and the arguments are parsed again, so every flag and YAML
-        value the user gave still wins. LightningCLI's own way merges the checkpoint over them.
-        The file is read without unpickling code (an unsafe one is refused with one line), and a
-        checkpoint from before the clip contract gets its clip from its datamodule settings.
+        become the ``model.*`` defaults (the parser's public ``set_defaults``) and the arguments are
+        parsed again, so every flag and YAML value the user gave still wins. The file is read
+        without unpickling code (an unsafe one is refused with one line). LightningCLI would then
+        merge the checkpoint over the user's values; vidcls has read it already, so the path is
+        held back from that step and handed to the trainer in :meth:`before_instantiate_classes`.
         """
         super().parse_arguments(parser, args)
+        self._resume_from = None
         subcommand = self.config.get("subcommand")
         path = self.config[subcommand].get("ckpt_path") if subcommand else None
         if not path:
@@ -64,27 +67,20 @@ class VidclsCLI(LightningCLI):
         if not Path(path).is_file():
             return  # Lightning names a missing file
         hparams = checkpoint_hparams(load_file(path, mmap=True), path)
-        self._parser(subcommand).set_defaults({f"model.{key}": value for key, value in classifier_arguments(hparams).items()})
+        parser.set_defaults({f"{subcommand}.model.{key}": value for key, value in classifier_arguments(hparams).items()})
         super().parse_arguments(parser, args)
-        self.config[subcommand].ckpt_path = path
-
-    def _parse_ckpt_path(self) -> None:
-        """Done in :meth:`parse_arguments`, where the user's values can still win."""
+        self._resume_from = path
+        self.config[subcommand].ckpt_path = None
 
     def before_instantiate_classes(self) -> None:
-        # the data must index labels as the checkpoint's weights do, or every metric would be wrong
-        config = self.config[self.subcommand] if self.subcommand else self.config
-        if not config.model.classes:
-            return
-        given = _read_classes(config.data.classes)
-        if given and given != list(config.model.classes):
-            raise VidclsError(f"--data.classes lists {len(given)} classes in another order than the model's"
-                              f" {len(config.model.classes)} (its checkpoint's): leave it out to use the checkpoint's")
-        config.data.classes = list(config.model.classes)
+        if self._resume_from:
+            self.config[self.subcommand].ckpt_path = self._resume_from
 
-
-def _read_classes(classes: list[str] | str | None) -> list[str] | None:
-    return read_classes_file(classes) if isinstance(classes, str) else (list(classes) if classes else None)
+    def after_instantiate_classes(self) -> None:
+        """Decide the run's classes and clip once and give them to the model and the data (vidcls.training.run)."""
+        if self.subcommand:
+            link_run(self.model, self.datamodule)
+        super().after_instantiate_classes()
 
 
 def _given_classes(config) -> list[str] | None:

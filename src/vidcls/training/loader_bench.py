@@ -17,6 +17,7 @@ from pathlib import Path
 from torch.utils.data import DataLoader
 
 from vidcls.training.config import run_lightning
+from vidcls.training.run import resolve_run
 
 LOADER_SETTINGS = ("batch_size", "num_workers", "decoder", "decode_device", "decoder_threads", "clips_per_video")
 
@@ -78,7 +79,8 @@ def bench_data(cli_args: Sequence[str], split: str = "train", clips: int = 200) 
     """Build the datamodule from LightningCLI arguments as ``fit`` does and time the ``split`` loader."""
     cli = run_lightning(cli_args, run=False)
     datamodule = cli.datamodule
-    datamodule.model_clip = cli.model.clip_preset  # as the trainer would hand it over in fit
+    run = resolve_run(cli.model, datamodule)  # the data side of what fit's link_run decides; no network is built
+    datamodule.use_run(list(run.classes), run.clip)
     datamodule.setup("fit" if split == "train" else "validate")
     loader = datamodule.train_dataloader() if split == "train" else datamodule.val_dataloader()
     settings = {**{key: datamodule.hparams[key] for key in LOADER_SETTINGS}, "clip": datamodule.clip.to_dict()}
