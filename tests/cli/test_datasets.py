@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,27 @@ def test_published_set_trains_tests_and_predicts(published_dataset, tiny_args, t
     assert exit_.value.code == 0
     (entry,) = json.loads(capsys.readouterr().out)
     assert sorted(p["class"] for p in entry["predictions"]) == sorted(published.classes())
+
+
+@pytest.mark.parametrize("name", ["ucf101", "hmdb51", "ssv2", "diving48"])
+def test_verify_and_prepare_take_the_published_videos(published_dataset, tmp_path, capsys, name):
+    videos, annotations = published_dataset(name)
+    published = open_format(name, videos, annotations)
+    every = {v.path for split in ("train", "test") for v in published.videos(split)}
+    manifest = tmp_path / "manifest.csv"
+    with pytest.raises(SystemExit) as exit_:
+        main(["data", "verify", str(videos), "--manifest", str(manifest), "--jobs", "1"])
+    assert exit_.value.code == 0
+    with manifest.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {Path(row["path"]) if Path(row["path"]).is_absolute() else videos / row["path"] for row in rows} >= every
+    assert all(row["ok"] == "true" for row in rows)
+    prepared = tmp_path / "prepared"
+    with pytest.raises(SystemExit) as exit_:
+        main(["data", "prepare", str(videos), str(prepared), "--jobs", "1", "--short-side", "32"])
+    assert exit_.value.code == 0
+    # the same annotations read the prepared copy: the videos as .mp4 at the same paths
+    again = open_format(name, prepared, annotations)
+    for split in ("train", "test"):
+        assert [(s.path.suffix, s.label, s.span) for s in again.samples(split)] == \
+            [(".mp4", s.label, s.span) for s in published.samples(split)]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from vidcls.data.sources import LabelledVideo, VideoSample, infer_classes, resolve_labels
+from vidcls.data.sources import LabelledVideo, VideoSample, existing, infer_classes, resolve_labels
 from vidcls.errors import DatasetError
 
 
@@ -71,3 +72,17 @@ def json_items(path: Path, keys: Sequence[str]) -> list[dict[str, Any]]:
         if missing:
             raise DatasetError(f"{path}: item {number}: missing {', '.join(missing)} (expected {', '.join(keys)})")
     return items
+
+
+def published_videos(videos: Sequence[LabelledVideo], allow_missing: bool = False) -> list[LabelledVideo]:
+    """The annotated videos that exist, each found as named or as the ``.mp4`` that ``vidcls data prepare`` makes of it.
+
+    Annotations name the published files (``.avi``, ``.webm``); a prepared copy of the videos
+    keeps their paths with the suffix ``.mp4``, so one set of annotation files reads both. A
+    missing video is an error naming its line or item, unless ``allow_missing``.
+    """
+    def located(video: LabelledVideo) -> LabelledVideo:
+        prepared = video.path.with_suffix(".mp4")
+        return replace(video, path=prepared) if not video.path.is_file() and prepared.is_file() else video
+
+    return existing([located(video) for video in videos], allow_missing)

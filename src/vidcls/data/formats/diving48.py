@@ -8,15 +8,16 @@
 
 Each item's frame range becomes the sample's span, read as ``[start_frame, end_frame)``: TSM's
 Diving-48 list takes ``end_frame`` as the clip's frame count. The range stays in frames until the
-video is opened (its frame rate converts it). No validation split is published: ``val`` reads the test items.
+video is opened (its frame rate converts it), so a ``vidcls data prepare`` copy must keep the frame rate
+(no ``--fps``). No validation split is published: ``val`` reads the test items.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from vidcls.data.formats.base import DatasetFormat, annotation_file, json_items, read_json
-from vidcls.data.sources import LabelledVideo, Span, existing
+from vidcls.data.formats.base import DatasetFormat, annotation_file, json_items, published_videos, read_json
+from vidcls.data.sources import LabelledVideo, Span
 from vidcls.errors import DatasetError
 
 
@@ -51,4 +52,4 @@ class Diving48(DatasetFormat):
                 raise DatasetError(f"{origin}: need whole frames 0 <= start_frame < end_frame, got {start!r} and {end!r}")
             span = Span(start, end, in_frames=True)
             videos.append(LabelledVideo(self.root / f"{item['vid_name']}.mp4", self._classes[label], origin, span))
-        return existing(videos, self.allow_missing)
+        return published_videos(videos, self.allow_missing)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vidcls.data.formats.base import DatasetFormat
-from vidcls.data.sources import LabelledVideo, existing
+from vidcls.data.formats.base import DatasetFormat, published_videos
+from vidcls.data.sources import LabelledVideo
 from vidcls.errors import DatasetError
 
 TAGS = {"train": "1", "test": "2"}  # "0": not used in this split
@@ -54,4 +54,4 @@ class HMDB51(DatasetFormat):
                     raise DatasetError(f"{origin}: expected '<name>.avi <tag>' with tag 0, 1 or 2, got {line.strip()!r}")
                 if fields[1] == wanted:
                     videos.append(LabelledVideo(self.root / label / fields[0], label, origin))
-        return existing(videos, self.allow_missing)
+        return published_videos(videos, self.allow_missing)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidcls.data.formats.base import DatasetFormat, annotation_file, json_items, read_json
-from vidcls.data.sources import LabelledVideo, existing
+from vidcls.data.formats.base import DatasetFormat, annotation_file, json_items, published_videos, read_json
+from vidcls.data.sources import LabelledVideo
 from vidcls.errors import DatasetError
 
 PREFIX = "something-something-v2"
@@ -51,9 +51,11 @@ class SomethingSomethingV2(DatasetFormat):
             if label not in known:
                 raise DatasetError(f"{origin}: unknown class {label!r} (not in {PREFIX}-labels.json)")
             videos.append(LabelledVideo(self.root / f"{item['id']}.webm", label, origin))
-        return existing(videos, self.allow_missing)
+        return published_videos(videos, self.allow_missing)
 
     def test_videos(self) -> list[Path]:
         """The unlabelled test videos (``-test.json``'s ids): what ``vidcls predict`` is given."""
         path = annotation_file(self.annotations, f"{PREFIX}-test.json", "SSv2's test ids")
-        return [self.root / f"{item['id']}.webm" for item in json_items(path, ("id",))]
+        videos = [LabelledVideo(self.root / f"{item['id']}.webm", "", f"{path}: item {number} (id {item['id']})")
+                  for number, item in enumerate(json_items(path, ("id",)))]
+        return [video.path for video in published_videos(videos, self.allow_missing)]

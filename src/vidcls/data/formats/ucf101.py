@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidcls.data.formats.base import DatasetFormat, annotation_file
-from vidcls.data.sources import LabelledVideo, existing, read_class_index
+from vidcls.data.formats.base import DatasetFormat, annotation_file, published_videos
+from vidcls.data.sources import LabelledVideo, read_class_index
 from vidcls.errors import DatasetError
 
 SPLITS = (1, 2, 3)
@@ -59,4 +59,4 @@ class UCF101(DatasetFormat):
                 if self._classes[index - 1] != folder:
                     raise DatasetError(f"{origin}: class index {index} is {self._classes[index - 1]}, but the video is in {folder}/")
             videos.append(LabelledVideo(self.root / fields[0], folder, origin))
-        return existing(videos, self.allow_missing)
+        return published_videos(videos, self.allow_missing)
