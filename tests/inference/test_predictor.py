@@ -146,3 +146,20 @@ def test_predictor_feeds_the_network_clips_made_as_its_clip_says(tiny_checkpoint
     clips = torch.cat(seen)
     assert clips.min() >= -1 - 1e-6 and clips.max() <= 1 + 1e-6  # mean 0.5, std 0.5: pixels in [-1, 1]
     assert not torch.equal(clips[0], clips[2])  # three positions along the video, not one clip thrice
+
+
+def test_segment_sampling_checkpoints_predict_on_their_parts(tiny_checkpoint, make_counter_video):
+    # the counter video's frame i is grey level 10 i: 24 frames, 4 parts of 6, two views at 1/4 and 3/4 of each
+    model, _ = load_checkpoint(tiny_checkpoint)
+    seen = []
+    model.network.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    clip = ClipSpec(num_frames=4, crop_size=32, min_scale=32, max_scale=32, eval_resize=32, mean=(0.0,) * 3,
+                    std=(1.0,) * 3, sampling="segment")
+    predictor = Predictor(model, clip, num_clips=2, device="cpu")
+    video = make_counter_video(num_frames=24, fps=12)
+    predictor.predict(video)
+    frame_index = (torch.cat(seen).mean(dim=(1, 3, 4)) * 255 / 10).round().int().tolist()
+    assert frame_index == [[1, 7, 13, 19], [4, 10, 16, 22]]
+    seen.clear()
+    predictor.timeline(video, window=1.0, stride=1.0)  # each 1 s window's own 4 parts of 3 frames
+    assert (torch.cat(seen).mean(dim=(1, 3, 4)) * 255 / 10).round().int().tolist() == [[1, 4, 7, 10], [13, 16, 19, 22]]
