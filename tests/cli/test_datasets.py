@@ -58,3 +58,20 @@ def test_verify_and_prepare_take_the_published_videos(published_dataset, tmp_pat
     for split in ("train", "test"):
         assert [(s.path.suffix, s.label, s.span) for s in again.samples(split)] == \
             [(".mp4", s.label, s.span) for s in published.samples(split)]
+
+
+def test_the_ssv2_videomae_recipe_trains_on_segments_without_flips(published_dataset, hub_checkpoint, tmp_path):
+    pytest.importorskip("transformers")
+    from vidcls.training.config import run_lightning
+
+    videos, labels = published_dataset("ssv2")
+    config = Path(__file__).resolve().parents[2] / "configs" / "ssv2_videomae.yaml"
+    cli = run_lightning(["fit", "--config", str(config), "--data.root", str(videos), "--data.annotations", str(labels),
+                         "--model.pretrained", str(hub_checkpoint("videomae")), "--data.num_frames", "4",
+                         "--data.num_workers", "0", "--trainer.accelerator", "cpu", "--trainer.max_epochs", "1",
+                         "--trainer.limit_train_batches", "1", "--trainer.limit_val_batches", "1",
+                         "--trainer.enable_progress_bar", "false", "--trainer.default_root_dir", str(tmp_path)])
+    clip = cli.datamodule.clip
+    assert (clip.sampling, clip.hflip_prob, clip.test_clips, clip.test_crops) == ("segment", 0.0, 2, 3)
+    assert cli.datamodule.datasets["train"].segments and cli.model.classes == cli.datamodule.format.classes()
+    assert cli.trainer.global_step == 1
