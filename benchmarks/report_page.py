@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from vidcls.data.dataset import VideoClipDataset
+from vidcls.data.decoding import DecoderSettings
 from vidcls.data.sources import VideoSample
 from vidcls.data.transforms import test_transform, unnormalise
 from vidcls.evaluation.html import figure_png
@@ -71,7 +72,8 @@ def main() -> None:
     extra = {"checkpoint": "slow_r50.ckpt", "model": "slow_r50", "clip": clip.to_dict(), "views": 30}
 
     dataset = VideoClipDataset([VideoSample(args.video, 0)], transform=test_transform(clip), num_clips=clip.test_clips,
-                               clip_duration=clip.clip_duration, num_frames=clip.num_frames, decode_timeout=None)
+                               clip_duration=clip.clip_duration, num_frames=clip.num_frames,
+                               decoding=DecoderSettings(decode_timeout=None))
     middle = clip.test_clips // 2 * clip.test_crops + clip.test_crops // 2
     reread_seconds, frames = best_of(args.repeat, lambda: [unnormalise(dataset.read_clip(0)["video"][middle], clip)
                                                            for _ in range(WRONG_EXAMPLES)])

@@ -2,24 +2,21 @@
 committed), the tiny training settings and a checkpoint trained with them.
 
 Test modules never import each other or this file: what they share is a fixture here, or in the
-``conftest.py`` of their folder.
+``conftest.py`` of their folder, and code (the video generator, the browser client) is in
+:mod:`tests.helpers`.
 """
 
 from __future__ import annotations
 
-import base64
-import fcntl
 import json
-import os
-import select
 import shutil
-import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from vidcls.datatools.synthetic import SynthConfig, synthesize_dataset, write_video
+from tests.helpers.browser import HeadlessChromium, find_chromium
+from tests.helpers.videos import make_video
+from vidcls.datatools.synthetic import SynthConfig, synthesize_dataset
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 # Four motions are enough to show learning and keep the suite fast on 2 cores.
@@ -29,14 +26,6 @@ TINY = ("--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false"
         "--trainer.limit_val_batches", "1", "--trainer.limit_test_batches", "1", "--model.model", "simple3d",
         "--data.batch_size", "4", "--data.num_workers", "0", "--data.num_frames", "4", "--data.crop_size", "32",
         "--data.min_scale", "32", "--data.max_scale", "36", "--data.eval_resize", "32")
-
-
-def _counter_video(path: Path, num_frames: int = 24, fps: int = 12, size: tuple[int, int] = (48, 32)) -> Path:
-    width, height = size
-    levels = (np.arange(num_frames) * 10 % 256).astype(np.uint8)
-    frames = np.broadcast_to(levels[:, None, None, None], (num_frames, height, width, 3)).copy()
-    write_video(frames, path, fps)
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -53,9 +42,14 @@ def tiny_args() -> tuple[str, ...]:
 
 @pytest.fixture(scope="session")
 def counter_video():
-    """``counter_video(path, num_frames=24, fps=12, size=(48, 32)) -> path``: writes a video whose frame
-    ``i`` is a flat grey of level ``10 * i``, so a frame's content names its index."""
-    return _counter_video
+    """``counter_video(path, num_frames=24, fps=12, size=(48, 32), **options) -> path``: writes an H.264 MP4
+    whose frame ``i`` is a flat grey of level ``10 * i``, so a frame's content names its index
+    (``options``: those of :func:`tests.helpers.videos.make_video`)."""
+
+    def write(path: Path, num_frames: int = 24, fps: int = 12, size: tuple[int, int] = (48, 32), **options) -> Path:
+        return make_video(path, frames=num_frames, fps=fps, size=size, pattern="counter", **options)
+
+    return write
 
 
 @pytest.fixture
@@ -185,114 +179,10 @@ def tiny_hub_options():
     return _tiny_hub_options
 
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def _fd_above(fd: int, lowest: int) -> int:
-    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, lowest)
-    os.close(fd)
-    return moved
-
-
-class HeadlessChromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe: load a page, run script in it, collect its problems.
-
-    ``load`` returns what a person would notice in the console: uncaught exceptions, console
-    errors, failed loads and blocked content, and any request that leaves the file (a page must
-    be self-contained).
-    """
-
-    def __init__(self, executable: str, profile: Path):
-        commands_read, self._commands = os.pipe()
-        self._events, events_write = os.pipe()
-        # the browser's ends above 9, so that the redirections below cannot overwrite one with the other
-        commands_read, events_write = (_fd_above(fd, 10) for fd in (commands_read, events_write))
-        options = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-pipe",
-                   "--hide-scrollbars", f"--user-data-dir={profile}", "about:blank"]
-        # the protocol runs on the browser's fds 3 (commands in) and 4 (replies out)
-        self.process = subprocess.Popen(["bash", "-c", f'exec "$0" "$@" 3<&{commands_read} 4>&{events_write}',
-                                         executable, *options], pass_fds=(commands_read, events_write),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(commands_read)
-        os.close(events_write)
-        self._buffer, self._next_id, self._pending = b"", 0, []
-        target = self._call("Target.createTarget", url="about:blank")["targetId"]
-        self._session = self._call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            self.call(f"{domain}.enable")
-
-    def _message(self, timeout: float = 60) -> dict:
-        while b"\0" not in self._buffer:
-            if not select.select([self._events], [], [], timeout)[0]:
-                raise TimeoutError("Chromium did not answer")
-            chunk = os.read(self._events, 1 << 20)
-            if not chunk:
-                raise EOFError("Chromium exited")
-            self._buffer += chunk
-        message, _, self._buffer = self._buffer.partition(b"\0")
-        return json.loads(message)
-
-    def _call(self, method: str, session: str | None = None, **params) -> dict:
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params, **({"sessionId": session} if session else {})}
-        os.write(self._commands, json.dumps(message).encode() + b"\0")
-        while True:
-            reply = self._message()
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-            self._pending.append(reply)
-
-    def call(self, method: str, **params) -> dict:
-        """A DevTools command in the page."""
-        return self._call(method, self._session, **params)
-
-    def load(self, path: Path, width: int = 1200) -> list[str]:
-        """Open ``path`` at ``width`` CSS pixels, wait for its load event, and return the problems it showed."""
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=800, deviceScaleFactor=1, mobile=False)
-        self._pending.clear()
-        self.call("Page.navigate", url=path.resolve().as_uri())
-        while not any(event.get("method") == "Page.loadEventFired" for event in self._pending):
-            self._pending.append(self._message())
-        self.evaluate("new Promise(done => setTimeout(done, 50))")  # late console messages arrive too
-        problems = []
-        for event in self._pending:
-            method, params = event.get("method"), event.get("params", {})
-            if method == "Runtime.exceptionThrown":
-                details = params["exceptionDetails"]
-                problems.append(f"exception: {details.get('exception', {}).get('description', details['text'])}")
-            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "warning", "assert"):
-                problems.append(f"console.{params['type']}: {[arg.get('value') for arg in params['args']]}")
-            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
-                problems.append(f"log: {params['entry']['text']}")
-            elif method == "Network.requestWillBeSent" and not params["request"]["url"].startswith(("file:", "data:")):
-                problems.append(f"request: {params['request']['url']}")
-        return problems
-
-    def evaluate(self, expression: str):
-        """The value of a JavaScript expression in the page (promises awaited)."""
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def screenshot(self) -> bytes:
-        """The whole page as PNG."""
-        return base64.b64decode(self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"])
-
-    def close(self) -> None:
-        try:
-            self._call("Browser.close")
-        except (EOFError, OSError, TimeoutError):
-            pass
-        self.process.wait(30)
-
-
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory):
     """Headless Chromium for the HTML pages' tests; they skip, with what to install, where there is none."""
-    executable = next((found for name in BROWSERS if (found := shutil.which(name))), None)
+    executable = find_chromium()
     if executable is None:
         pytest.skip("no Chromium for the browser tests: install it (Debian: apt-get install chromium; make does it as root)")
     chromium = HeadlessChromium(executable, tmp_path_factory.mktemp("chromium-profile"))
@@ -314,20 +204,6 @@ HMDB51_VIDEOS = {  # class -> names as HMDB51 spells them, and each one's tag in
 SSV2_TEMPLATES = {"Holding [something] next to [something]": "1", "Pushing [something] from left to right": "2",
                   "Approaching [something] with your camera": "0"}  # labels.json's key order is not the index order
 DIVING48_VOCAB = [["Back", "15som", "05Twis", "FREE"], ["Back", "15som", "15Twis", "FREE"], ["Forward", "35som", "NoTwis", "PIKE"]]
-
-
-def _vp9_webm(path: Path, num_frames: int = 24, fps: int = 12, size: tuple[int, int] = (48, 32)) -> Path:
-    """A VP9 WebM (SSv2's codec and container) whose frame ``i`` is a flat grey of level ``10 * i``."""
-    import av
-
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libvpx-vp9", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
-        for i in range(num_frames):
-            frame = np.full((size[1], size[0], 3), i * 10 % 256, np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        container.mux(stream.encode())
-    return path
 
 
 def _copy(source: Path, path: Path) -> None:
@@ -405,8 +281,8 @@ def _diving48(top: Path, mp4: Path) -> tuple[Path, Path]:
 def published_dataset(tmp_path_factory: pytest.TempPathFactory):
     """``published_dataset(name) -> (videos, annotations)``: a tiny tree of ucf101, hmdb51, ssv2 or diving48 as published.
 
-    Each set has three classes; every video is the same 2 s counter clip (``counter_video``; a VP9
-    WebM for SSv2). UCF101's lists end in CRLF and its HandstandPushups folder holds
+    Each set has three classes; every video is the same 2 s counter clip (``make_video``'s counter
+    pattern; H.264 in AVI for UCF101 and HMDB51, VP9 WebM for SSv2, H.264 MP4 for Diving-48). UCF101's lists end in CRLF and its HandstandPushups folder holds
     v_HandStandPushups files; HMDB51's names hold ``#&'()[]!`` and its split lines a trailing
     space. Shared by the session: tests read the trees, none may change them.
     """
@@ -419,7 +295,7 @@ def published_dataset(tmp_path_factory: pytest.TempPathFactory):
             build, kind = builders[name]
             source = sources / f"counter.{kind}"
             if not source.exists():
-                (_vp9_webm if kind == "webm" else _counter_video)(source)
+                make_video(source, codec="libvpx-vp9" if kind == "webm" else "libx264")
             made[name] = build(tmp_path_factory.mktemp(name), source)
         return made[name]
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.helpers.videos import make_video
 from vidcls.data.decoding import VideoReader
 from vidcls.data.info import check_bounds
 from vidcls.data.sampling import clip_frame_times, uniform_clip_starts
@@ -26,24 +27,24 @@ from vidcls.errors import VideoReadError
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 CLASSES = ("moving_left", "moving_right")
-SRC = "testsrc2=size=64x48:rate=15"
+PLAIN = {"fps": 15, "size": (64, 48), "pattern": "testsrc2"}  # the corpus's plain video: moving shapes, 15 fps, 64x48
+TEN_BIT = {"pixel_format": "yuv420p10le", "options": ("-preset", "ultrafast", "-profile:v", "high10")}
 
 
 def ffmpeg(*args: str) -> None:
+    """FFmpeg on files the generator does not make: remuxing, joining, audio alone."""
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], check=True, timeout=60)
 
 
-def x264(path: Path, duration: float, source: str = SRC, *extra: str) -> Path:
-    ffmpeg("-f", "lavfi", "-i", source, "-t", str(duration), "-c:v", "libx264", "-preset", "ultrafast",
-           "-pix_fmt", "yuv420p", *extra, str(path))
-    return path
+def x264(path: Path, frames: int = 38, **encoding) -> Path:
+    """``frames`` (38: 2.5 s) of the plain video by x264's fastest preset, or as ``encoding`` says."""
+    return make_video(path, **{**PLAIN, "frames": frames, "options": ("-preset", "ultrafast"), **encoding})
 
 
 def has_10bit_x264() -> bool:
     probe = Path(os.environ.get("TMPDIR", "/tmp")) / f"vidcls_10bit_probe_{os.getpid()}.mp4"
     try:
-        ffmpeg("-f", "lavfi", "-i", SRC, "-t", "0.2", "-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-profile:v",
-               "high10", str(probe))
+        x264(probe, 3, **TEN_BIT)
         return True
     except subprocess.CalledProcessError:
         return False
@@ -72,22 +73,18 @@ def make_good(folder: Path) -> dict[str, Path]:
     """Odd but valid videos, by kind."""
     folder.mkdir(parents=True, exist_ok=True)
     good = {}
-    good["short"] = x264(folder / "short_0.5s.mp4", 0.5)
-    vp9 = folder / "vp9.webm"
-    ffmpeg("-f", "lavfi", "-i", SRC, "-t", "2.5", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8",
-           "-b:v", "200k", str(vp9))
-    good["vp9"] = vp9
-    avi = folder / "mpeg4.avi"
-    ffmpeg("-f", "lavfi", "-i", SRC, "-t", "2.5", "-c:v", "mpeg4", "-q:v", "5", "-bf", "2", str(avi))
-    good["avi"] = avi
+    good["short"] = x264(folder / "short_0.5s.mp4", 8)
+    good["vp9"] = x264(folder / "vp9.webm", codec="libvpx-vp9", options=("-deadline", "realtime", "-cpu-used", "8",
+                                                                           "-b:v", "200k"))
+    good["avi"] = x264(folder / "mpeg4.avi", codec="mpeg4", options=("-q:v", "5", "-bf", "2"))
     if has_10bit_x264():
-        good["10bit"] = x264(folder / "tenbit.mp4", 2.5, SRC, "-pix_fmt", "yuv420p10le", "-profile:v", "high10")
+        good["10bit"] = x264(folder / "tenbit.mp4", **TEN_BIT)
     # FFmpeg 5.1 writes the display matrix from a "rotate" tag only when copying the stream (6.0+: -display_rotation)
-    upright = x264(folder / "upright.mp4", 2.5)
+    upright = x264(folder / "upright.mp4")
     good["rotated"] = folder / "rotated.mp4"
     ffmpeg("-i", str(upright), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(good["rotated"]))
     upright.unlink()
-    good["1080p"] = x264(folder / "big_1080p.mp4", 1.0, "testsrc2=size=1920x1080:rate=10")
+    good["1080p"] = x264(folder / "big_1080p.mp4", 10, fps=10, size=(1920, 1080))
     vfr = folder / "vfr.mkv"  # 1 s at 10 fps, then 1.5 s at 30 fps, timestamps kept as they are
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1", "-f", "lavfi", "-i",
            "testsrc2=size=64x48:rate=30:duration=1.5", "-filter_complex",
@@ -95,7 +92,7 @@ def make_good(folder: Path) -> dict[str, Path]:
            "-map", "[v]", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
            str(vfr))
     good["vfr"] = vfr
-    good["non_ascii"] = x264(folder / "vidéo_日本.mp4", 2.5)
+    good["non_ascii"] = x264(folder / "vidéo_日本.mp4")
     return good
 
 
@@ -153,7 +150,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
         shutil.move(path, good[kind])
         if kind in ("rotated", "vp9", "avi"):  # and a few in test
             shutil.copy(good[kind], root / "test" / CLASSES[n % 2] / path.name)
-    donor = x264(work / "donor.mp4", 2.5, SRC, "-g", "5")
+    donor = x264(work / "donor.mp4", keyframe_interval=5)
     bad = {}
     for n, (kind, path) in enumerate(make_bad(work / "broken", donor).items()):
         bad[kind] = root / "train" / CLASSES[n % 2] / f"bad_{path.name}"

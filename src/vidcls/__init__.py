@@ -21,7 +21,7 @@ _EXPORTS = {
     "DataBoundAdvisor": "vidcls.training.data_advisor",
     "TestReport": "vidcls.training.callbacks",
     "link_run": "vidcls.training.run",
-    "load_checkpoint": "vidcls.training.checkpoints",
+    "load_network": "vidcls.models.checkpoint",
     "Predictor": "vidcls.inference.predictor",
     "export_checkpoint": "vidcls.inference.export",
 }
@@ -39,7 +39,7 @@ __all__ = [
     "export_checkpoint",
     "link_run",
     "list_models",
-    "load_checkpoint",
+    "load_network",
     "register_model",
 ]
 
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     from vidcls.inference.export import export_checkpoint
     from vidcls.inference.predictor import Predictor
     from vidcls.models import build_model, list_models, register_model
+    from vidcls.models.checkpoint import load_network
     from vidcls.training.callbacks import TestReport
-    from vidcls.training.checkpoints import load_checkpoint
     from vidcls.training.classifier import VideoClassifier
     from vidcls.training.data_advisor import DataBoundAdvisor
     from vidcls.training.run import link_run

@@ -20,13 +20,15 @@ class DatasetError(VidclsError, ValueError):
 
 
 class VideoReadError(VidclsError, RuntimeError):
-    """A video that cannot be opened or decoded."""
+    """A video that cannot be opened or decoded: ``path`` and ``reason`` apart, the message ``"<path>: <reason>"``."""
 
-    def __init__(self, message: str, *, path: str | Path | None = None):
+    def __init__(self, message: str, *, path: str | Path | None = None, reason: str | None = None):
         # A single message argument so the error survives being re-raised from a DataLoader worker.
         super().__init__(message)
         self.path = Path(path) if path is not None else None
+        self.reason = message if reason is None else reason
 
     @classmethod
     def for_file(cls, path: str | Path, reason: str) -> VideoReadError:
-        return cls(f"{path}: {reason}", path=path)
+        """The error for one file, so that reports show the reason beside the path without cutting the message."""
+        return cls(f"{path}: {reason}", path=path, reason=reason)

@@ -10,7 +10,7 @@ import pytest
 from vidcls.cli import main
 from vidcls.datatools.synthetic import write_video
 from vidcls.inference.predictor import Predictor
-from vidcls.training.checkpoints import load_checkpoint
+from vidcls.models.checkpoint import load_network
 from vidcls.training.config import run_lightning
 
 transformers = pytest.importorskip("transformers")
@@ -45,8 +45,9 @@ def test_fit_test_predict_and_export_a_family_from_a_pretrained_folder(family, h
     main(["fit", *QUICK, *run, "--model.model", family, "--model.pretrained", str(hub_checkpoint(family)),
           "--model.optimizer", "adamw", "--model.lr", "1e-3", "--model.layer_decay", "0.75"])
     checkpoint = next(tmp_path.rglob("*.ckpt"))
-    model, clip = load_checkpoint(checkpoint)  # rebuilt from the recorded config: the folder is not read again
-    assert model.hparams.pretrained is None and model.classes == sorted(few_classes)
+    loaded = load_network(checkpoint)  # rebuilt from the recorded config: the folder is not read again
+    clip = loaded.clip
+    assert loaded.hparams["pretrained"] is None and loaded.classes == sorted(few_classes)
     assert (clip.num_frames, clip.crop_size, clip.eval_resize) == (4, 32, 36)  # the folder's config and processor
 
     main(["test", *QUICK, *run, "--ckpt_path", str(checkpoint), "--data.test_clips", "2", "--data.test_crops", "3"])

@@ -1,11 +1,17 @@
-"""Text commands start at once: they import neither torch nor Lightning, and importing vidcls changes no global state."""
+"""Text commands start at once: they import neither torch nor Lightning; prediction and export need no training stack
+(they run with Lightning and torchmetrics absent); importing vidcls changes no global state."""
 
 import json
 import os
 import subprocess
 import sys
+import warnings
 
 import pytest
+import torch
+
+from vidcls.inference.predictor import Predictor
+from vidcls.models.checkpoint import load_network
 
 HEAVY = ("torch", "lightning", "torchvision", "torchcodec", "pytorchvideo")
 
@@ -64,6 +70,56 @@ def test_verify_decodes_without_lightning(make_counter_video, tmp_path):
     video = make_counter_video()
     loaded = heavy_modules_loaded("data", "verify", str(video.parent), "--manifest", str(tmp_path / "m.csv"), "--json")
     assert "lightning" not in loaded
+
+
+TRAINING_STACK = ("lightning", "lightning_fabric", "pytorch_lightning", "torchmetrics")
+
+
+@pytest.mark.parametrize("module", ["vidcls.inference.predictor", "vidcls.inference.export", "vidcls.cli.predict"])
+def test_prediction_and_export_modules_import_no_training_stack(module):
+    code = f"import importlib, json, sys; importlib.import_module({module!r}); print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [name for name in loaded if name.partition(".")[0] in TRAINING_STACK or name.startswith("vidcls.training")] == []
+
+
+RUN_WITHOUT_TRAINING_STACK = """
+import contextlib, io, json, sys
+for name in {blocked}:
+    sys.modules[name] = None  # as if not installed: importing it, or anything in it, raises ImportError
+from vidcls.cli import main
+results = []
+for command in json.loads(sys.argv[1]):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            main(command)
+        except SystemExit as exit_:
+            results.append([exit_.code, out.getvalue()])
+print(json.dumps(results))
+"""
+
+
+def test_predict_and_export_run_without_lightning_installed(tiny_checkpoint, synth_root, tmp_path):
+    video = synth_root / "test" / "moving_up" / "moving_up_0000.mp4"
+    exported = tmp_path / "model.pt"
+    commands = [["predict", "--checkpoint", str(tiny_checkpoint), "--device", "cpu", "--json", "--top-k", "4", str(video)],
+                ["export", "--checkpoint", str(tiny_checkpoint), "--format", "torchscript", "--output", str(exported)]]
+    code = RUN_WITHOUT_TRAINING_STACK.format(blocked=TRAINING_STACK)
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(commands)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (predict_status, predicted), (export_status, _) = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (predict_status, export_status) == (0, 0), done.stderr
+
+    # the same figures as in this process, where Lightning is loaded
+    expected = Predictor.from_checkpoint(tiny_checkpoint, device="cpu").predict(video, top_k=4)
+    assert {p["class"]: p["probability"] for p in json.loads(predicted)[0]["predictions"]} == pytest.approx(dict(expected))
+    network = load_network(tiny_checkpoint).network
+    clips = torch.randn(3, 3, 4, 32, 32)
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated in torch 2.14
+        assert torch.allclose(torch.jit.load(str(exported))(clips), network(clips), atol=1e-5)
 
 
 IMPORT_EVERYTHING = """

@@ -1,8 +1,11 @@
+import dataclasses
+
 import pytest
 import torch
 
 from vidcls.clip import ClipSpec, resolve_clip
 from vidcls.data.datamodule import VideoDataModule
+from vidcls.data.decoding import DecoderSettings
 from vidcls.errors import DatasetError, VidclsError
 from vidcls.models import get_preset
 
@@ -84,6 +87,17 @@ def test_repeated_clips_become_batch_entries_with_their_label(synth_root):
     assert batch["video"].shape == (8, 3, 4, 32, 32)
     assert torch.equal(batch["label"][0::2], batch["label"][1::2])
     assert torch.equal(batch["index"][0::2], batch["index"][1::2])
+
+
+def test_decoder_flags_default_to_the_decoder_settings_and_reach_every_dataset(synth_root):
+    defaults = VideoDataModule().hparams
+    assert {name: defaults[name] for name in dataclasses.asdict(DecoderSettings())} == dataclasses.asdict(DecoderSettings())
+    datamodule = small(synth_root, decoder="torchcodec", decoder_threads=2, seek_mode="exact", decode_timeout=5.0)
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    given = DecoderSettings(decoder="torchcodec", seek_mode="exact", decoder_threads=2, decode_timeout=5.0)
+    assert {split: dataset.decoding for split, dataset in datamodule.datasets.items()} == dict.fromkeys(
+        ("train", "val", "test"), given)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown without CUDA")

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from vidcls.data.dataset import VideoClipDataset
+from vidcls.data.decoding import DecoderSettings
 from vidcls.data.sources import Span, VideoSample
 from vidcls.data.transforms import EvalPreset
 from vidcls.errors import VideoReadError
@@ -40,8 +41,9 @@ def test_all_unreadable_fails_with_a_clear_error(tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"")
     dataset = make_dataset([VideoSample(broken, 0)], tmp_path, max_replacements=3)
-    with pytest.raises(VideoReadError, match="3 replacement videos in a row failed"):
+    with pytest.raises(VideoReadError, match="3 replacement videos in a row failed") as caught:
         dataset[0]
+    assert caught.value.path == broken and caught.value.reason.startswith("it and 3 replacement videos")
 
 
 def test_repeated_clips_are_random_clips_at_the_requested_times(make_counter_video, tmp_path):
@@ -74,7 +76,7 @@ def test_a_decode_past_the_timeout_is_replaced_and_logged(make_counter_video, tm
         return real_frames_at(reader, times)
 
     monkeypatch.setattr(VideoReader, "frames_at", frames_at)
-    dataset = make_dataset([*good, VideoSample(slow, 7)], tmp_path, decode_timeout=0.5)
+    dataset = make_dataset([*good, VideoSample(slow, 7)], tmp_path, decoding=DecoderSettings(decode_timeout=0.5))
     try:
         item = dataset[2]
         assert item["label"] in (0, 1)

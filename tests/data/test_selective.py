@@ -1,7 +1,6 @@
 """Selective decoding returns exactly the frames a full decode shows at the requested times."""
 
 import random
-import subprocess
 from pathlib import Path
 
 import av
@@ -9,24 +8,23 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers.videos import make_video
 from vidcls.data.decoding import VideoReader
 from vidcls.data.selective import SelectiveDecoder, plan_decode
 
-SOURCE = "testsrc2=size=96x64:rate=25:duration=3,noise=alls=10:allf=t"
-ENCODINGS = {  # name: (file suffix, FFmpeg output options)
-    "h264-bframes": (".mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
-    "h264-gop8": (".mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "8"]),
-    "h264-open-gop": (".mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-x264-params", "open-gop=1:keyint=20"]),
-    "h264-matroska": (".mkv", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "12"]),
-    "vp9-webm": (".webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-g", "15"]),
-    "mpeg4-bframes": (".mp4", ["-c:v", "mpeg4", "-bf", "2", "-g", "12"]),
+ENCODINGS = {  # name: (file suffix, make_video's encoding options)
+    "h264-bframes": (".mp4", {}),  # x264's defaults: B-frames, a keyframe every 250 frames
+    "h264-gop8": (".mp4", {"keyframe_interval": 8}),
+    "h264-open-gop": (".mp4", {"options": ("-x264-params", "open-gop=1:keyint=20")}),
+    "h264-matroska": (".mkv", {"keyframe_interval": 12}),
+    "vp9-webm": (".webm", {"codec": "libvpx-vp9", "keyframe_interval": 15, "options": ("-deadline", "realtime")}),
+    "mpeg4-bframes": (".mp4", {"codec": "mpeg4", "keyframe_interval": 12, "options": ("-bf", "2")}),
 }
 
 
-def encode(path, options, audio=False):
-    inputs = ["-f", "lavfi", "-i", SOURCE] + (["-f", "lavfi", "-i", "sine=duration=3"] if audio else [])
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *inputs, *options, str(path)], check=True)
-    return path
+def encode(path, **encoding):
+    """3 s of moving shapes with temporal noise at 25 fps, 96x64, encoded as ``encoding`` says."""
+    return make_video(path, frames=75, fps=25, size=(96, 64), pattern="noisy", **encoding)
 
 
 def frames_by_pts(path):
@@ -43,7 +41,7 @@ def shown_at(truth, time_base, t):
 @pytest.mark.parametrize("name", ENCODINGS)
 def test_frames_equal_a_full_decode(tmp_path, name):
     suffix, options = ENCODINGS[name]
-    path = encode(tmp_path / f"{name}{suffix}", options)
+    path = encode(tmp_path / f"{name}{suffix}", **options)
     truth = frames_by_pts(path)
     reader = VideoReader(path)
     assert reader._selective is not None  # these containers are read selectively
@@ -57,7 +55,7 @@ def test_frames_equal_a_full_decode(tmp_path, name):
 
 
 def test_audio_track_is_ignored(tmp_path):
-    path = encode(tmp_path / "with_audio.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"], audio=True)
+    path = encode(tmp_path / "with_audio.mp4", audio=True, options=("-c:a", "aac"))
     truth = frames_by_pts(path)
     reader = VideoReader(path)
     frames = reader.frames_at([0.5, 1.7]).permute(0, 2, 3, 1).numpy()
@@ -66,7 +64,7 @@ def test_audio_track_is_ignored(tmp_path):
 
 
 def test_decoders_agree_on_info_and_frames(tmp_path):
-    path = encode(tmp_path / "clip.mp4", ENCODINGS["h264-bframes"][1])
+    path = encode(tmp_path / "clip.mp4", **ENCODINGS["h264-bframes"][1])
     pyav, torchcodec = VideoReader(path), VideoReader(path, decoder="torchcodec")
     assert pyav.info == torchcodec.info
     times = [0.0, 0.9, 1.33, 2.5, 2.99]
@@ -74,14 +72,14 @@ def test_decoders_agree_on_info_and_frames(tmp_path):
 
 
 def test_avi_is_read_with_torchcodec(tmp_path):
-    path = encode(tmp_path / "clip.avi", ["-c:v", "mpeg4", "-bf", "2"])  # packed B-frames: no true timestamps
+    path = encode(tmp_path / "clip.avi", codec="mpeg4", options=("-bf", "2"))  # packed B-frames: no true timestamps
     reader = VideoReader(path)
     assert reader._selective is None
     assert reader.frames_at([0.2, 2.0]).shape == (2, 3, 64, 96)
 
 
 def test_decode_returns_one_frame_per_time_unconverted(tmp_path):
-    path = encode(tmp_path / "clip.mp4", ENCODINGS["h264-gop8"][1])
+    path = encode(tmp_path / "clip.mp4", **ENCODINGS["h264-gop8"][1])
     frames = SelectiveDecoder.open(path).decode([0.1, 0.1, 2.0])
     assert len(frames) == 3 and frames[0] is frames[1] and frames[0].format.name == "yuv420p"
 
@@ -123,14 +121,14 @@ def test_open_gop_leading_frame_starts_at_the_previous_keyframe():
 
 
 def test_decoder_threads_give_the_same_frames(tmp_path):
-    path = encode(tmp_path / "clip.mp4", ENCODINGS["h264-bframes"][1])
+    path = encode(tmp_path / "clip.mp4", **ENCODINGS["h264-bframes"][1])
     times = [0.3, 0.35, 1.2, 2.9, 0.0]
     assert torch.equal(VideoReader(path, num_threads=2).frames_at(times), VideoReader(path).frames_at(times))
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through Linux /proc")
 def test_closing_readers_frees_their_files(tmp_path):
-    path = encode(tmp_path / "clip.mp4", ENCODINGS["h264-gop8"][1])
+    path = encode(tmp_path / "clip.mp4", **ENCODINGS["h264-gop8"][1])
     open_files = len(list(Path("/proc/self/fd").iterdir()))
     for _ in range(5):
         with VideoReader(path) as reader:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import shutil
-import subprocess
 import threading
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.videos import make_video
 
 SOURCE_FPS = 25
 KINETICS_HEADER = "label,youtube_id,time_start,time_end,split,is_cc"  # the official CSVs' header
@@ -27,13 +28,11 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A 12 s source video with a keyframe every 2.4 s (so cuts at whole seconds fall between
     keyframes), once with its index at the front (faststart) and once at the end."""
     folder = tmp_path_factory.mktemp("sources")
-    made = {}
-    for kind, flags in (("faststart", ["-movflags", "+faststart"]), ("index_at_end", [])):
-        made[kind] = folder / f"{kind}.mp4"
-        command = ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", f"testsrc=size=160x120:rate={SOURCE_FPS}"]
-        command += ["-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", *flags, str(made[kind])]
-        subprocess.run(command, check=True)
-    return made
+    return {
+        kind: make_video(folder / f"{kind}.mp4", frames=12 * SOURCE_FPS, fps=SOURCE_FPS, size=(160, 120), pattern="testsrc",
+                         keyframe_interval=60, faststart=kind == "faststart", options=("-preset", "ultrafast"))
+        for kind in ("faststart", "index_at_end")
+    }
 
 
 class _Handler(SimpleHTTPRequestHandler):

@@ -17,7 +17,10 @@ from vidcls.data.decoding import VideoReader
 from vidcls.data.formats.lists import read_list_file
 from vidcls.data.sources import read_classes_file, resolve_labels
 from vidcls.datatools.download import DownloadConfig, download_clips
-from vidcls.datatools.kinetics import label_folder, plan_kinetics, read_kinetics_csv, write_classes
+from vidcls.datatools.kinetics.clips import read_kinetics_csv
+from vidcls.datatools.kinetics.folders import label_folder
+from vidcls.datatools.kinetics.lists import write_classes
+from vidcls.datatools.kinetics.plan import plan_kinetics
 from vidcls.errors import DatasetError, VidclsError
 
 

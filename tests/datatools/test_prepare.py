@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.videos import make_video
 from vidcls.cli.data import main as data_main
 from vidcls.data.formats.lists import read_list_file
 from vidcls.datatools.prepare import PrepareConfig, prepare_dataset
@@ -18,20 +19,11 @@ from vidcls.errors import DatasetError
 # relative path -> size: landscape and portrait sources above 256, one below it
 # (kept as it is), and an AVI nested deeper than a class folder (becomes .mp4 at the same place).
 SOURCES = {
-    "train/wide/wide.mp4": "400x300",
-    "train/tall/tall.mov": "300x400",
-    "val/small/clips/small.avi": "160x120",
+    "train/wide/wide.mp4": (400, 300),
+    "train/tall/tall.mov": (300, 400),
+    "val/small/clips/small.avi": (160, 120),
 }
 CORRUPT = "val/small/corrupt.mp4"
-
-
-def _make_video(path: Path, size: str, seconds: float = 2.0, rate: int = 25) -> Path:
-    """testsrc with a sine soundtrack and x264's default keyframe interval, as a downloaded clip has."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    command = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}"]
-    command += ["-f", "lavfi", "-i", "sine", "-t", str(seconds), "-pix_fmt", "yuv420p", str(path)]
-    subprocess.run(command, check=True)
-    return path
 
 
 def _probe(path: Path) -> dict:
@@ -49,7 +41,8 @@ def _keyframe_gaps(info: dict) -> list[int]:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = tmp_path_factory.mktemp("src")
     for relative, size in SOURCES.items():
-        _make_video(src / relative, size)
+        # 2 s of testsrc in the container's default codecs, with a soundtrack, as a downloaded clip has
+        make_video(src / relative, frames=50, fps=25, size=size, pattern="testsrc", codec=None, audio=True)
     (src / CORRUPT).write_text("not a video\n")
     (src / "train" / "wide" / ".leftover.partial.mp4").write_bytes(b"\0" * 10)  # hidden: never an input
     return src
@@ -114,6 +107,8 @@ def test_a_rerun_does_nothing(corpus, prepared):
     stamps = [p.stat().st_mtime_ns for p in outputs]
     result = prepare_dataset(corpus, prepared["dst"], PrepareConfig(jobs=2))
     assert (result.encoded, result.skipped, [p for p, _ in result.failed]) == (0, 3, [corpus / CORRUPT])
+    ((_, reason),) = result.failed
+    assert reason and not reason.startswith(str(corpus))  # the reason, not led by the path
     assert [p.stat().st_mtime_ns for p in outputs] == stamps
     assert result.bytes_after == sum(p.stat().st_size for p in outputs)
     assert result.bytes_before == sum((corpus / relative).stat().st_size for relative in [*SOURCES, CORRUPT])

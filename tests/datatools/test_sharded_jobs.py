@@ -16,7 +16,8 @@ import pytest
 from vidcls.cli import main as vidcls_main
 from vidcls.cli.data import main as data_main
 from vidcls.datatools.download import DownloadConfig, download_clips
-from vidcls.datatools.kinetics import Report, plan_kinetics
+from vidcls.datatools.kinetics.plan import plan_kinetics
+from vidcls.datatools.kinetics.report import Report
 from vidcls.datatools.shards import Shard
 
 N = 3

@@ -12,7 +12,7 @@ import vidcls.inference.export
 from vidcls.cli import main
 from vidcls.errors import VidclsError
 from vidcls.inference.export import export_checkpoint
-from vidcls.training.checkpoints import load_checkpoint
+from vidcls.models.checkpoint import load_network
 
 
 def load_exported(path, format):
@@ -39,11 +39,12 @@ def test_export_loads_back_and_matches_pytorch_at_any_batch_size(tiny_checkpoint
     assert 0 <= float(difference) <= 1e-3  # the default tolerance
 
     exported = load_exported(output, format)
-    model, clip = load_checkpoint(tiny_checkpoint)
+    loaded = load_network(tiny_checkpoint)
+    clip = loaded.clip
     for batch in (1, 3):
         clips = torch.randn(batch, 3, 4, 32, 32)
         with torch.inference_mode():
-            assert torch.allclose(exported(clips), model(clips), atol=1e-4)
+            assert torch.allclose(exported(clips), loaded.network(clips), atol=1e-4)
 
     sidecar = json.loads(output.with_name(output.name + ".json").read_text())
     assert sidecar["classes"] == sorted(few_classes) and sidecar["format"] == format and sidecar["model"] == "simple3d"

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,9 +10,13 @@ import torch
 
 from vidcls.cli import main
 from vidcls.clip import ClipSpec
+from vidcls.data.dataset import VideoClipDataset
+from vidcls.data.decoding import DecoderSettings
+from vidcls.data.sources import VideoSample
+from vidcls.data.transforms import multi_view_transform
 from vidcls.datatools.synthetic import SynthConfig, render_video, write_video
 from vidcls.inference.predictor import Predictor, Window, merge_windows
-from vidcls.training.checkpoints import load_checkpoint
+from vidcls.models.checkpoint import load_network
 
 
 @pytest.fixture
@@ -136,26 +141,76 @@ def test_python_api_uses_the_checkpoints_clip(tiny_checkpoint, video, few_classe
 
 
 def test_predictor_feeds_the_network_clips_made_as_its_clip_says(tiny_checkpoint, video):
-    model, _ = load_checkpoint(tiny_checkpoint)
+    loaded = load_network(tiny_checkpoint)
     seen = []
-    model.network.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    loaded.network.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
     clip = ClipSpec(num_frames=6, clip_duration=1.0, crop_size=24, min_scale=24, max_scale=24, eval_resize=24,
                     mean=(0.5,) * 3, std=(0.5,) * 3)  # simple3d takes any clip size
-    Predictor(model, clip, num_clips=3, batch_size=2, device="cpu").predict(video)
+    Predictor(loaded.network, clip, loaded.classes, num_clips=3, batch_size=2, device="cpu").predict(video)
     assert [tuple(batch.shape) for batch in seen] == [(2, 3, 6, 24, 24), (1, 3, 6, 24, 24)]
     clips = torch.cat(seen)
     assert clips.min() >= -1 - 1e-6 and clips.max() <= 1 + 1e-6  # mean 0.5, std 0.5: pixels in [-1, 1]
     assert not torch.equal(clips[0], clips[2])  # three positions along the video, not one clip thrice
 
 
+def with_test_views(checkpoint, path, test_clips, test_crops):
+    """A copy of ``checkpoint`` at ``path`` whose clip says ``test_clips`` × ``test_crops`` test views."""
+    stored = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    stored["hyper_parameters"]["clip"] |= {"test_clips": test_clips, "test_crops": test_crops}
+    torch.save(stored, path)
+    return path
+
+
+def scores_as_tested(network, clip, video, classes):
+    """Class → probability as `vidcls test` scores ``video``: the dataset's test views, softmax averaged over them."""
+    dataset = VideoClipDataset([VideoSample(video, 0)], transform=multi_view_transform(clip), num_clips=clip.test_clips,
+                               clip_duration=clip.clip_duration, num_frames=clip.num_frames)
+    views = dataset.read_clip(0)["video"]
+    assert len(views) == clip.test_clips * clip.test_crops
+    with torch.inference_mode():
+        probabilities = network(views).softmax(-1).mean(0)
+    return dict(zip(classes, probabilities.tolist()))
+
+
+def test_predict_scores_the_checkpoints_test_views_unless_told(tiny_checkpoint, video, tmp_path, capsys):
+    checkpoint = with_test_views(tiny_checkpoint, tmp_path / "views.ckpt", 2, 3)
+    predictor = Predictor.from_checkpoint(checkpoint, device="cpu")
+    seen = []
+    predictor.network.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    ranked = predictor.predict(video, top_k=4)
+    views = torch.cat(seen)
+    assert len(views) == 6 and len({view.sum().item() for view in views}) == 6  # 2 clips × 3 crops, all different
+    loaded = load_network(checkpoint)
+    assert dict(ranked) == pytest.approx(scores_as_tested(loaded.network, loaded.clip, video, loaded.classes), abs=1e-6)
+
+    _, out = predict(capsys, "--checkpoint", checkpoint, "--json", video)
+    assert {p["class"]: p["probability"] for p in json.loads(out)[0]["predictions"]} == pytest.approx(dict(ranked), abs=1e-6)
+    _, out = predict(capsys, "--checkpoint", checkpoint, "--json", "--clips", 1, video)  # a given value wins
+    one_clip = replace(loaded.clip, test_clips=1)
+    expected = scores_as_tested(loaded.network, one_clip, video, loaded.classes)
+    assert {p["class"]: p["probability"] for p in json.loads(out)[0]["predictions"]} == pytest.approx(expected, abs=1e-6)
+    _, out = predict(capsys, "--checkpoint", checkpoint, "--json", "--clips", 1, "--crops", 1, video)
+    expected = scores_as_tested(loaded.network, replace(one_clip, test_crops=1), video, loaded.classes)
+    assert {p["class"]: p["probability"] for p in json.loads(out)[0]["predictions"]} == pytest.approx(expected, abs=1e-6)
+
+
+def test_predictor_reads_videos_with_its_decoder_settings(tiny_checkpoint, video):
+    loaded = load_network(tiny_checkpoint)
+    default, torchcodec = (Predictor(loaded.network, loaded.clip, loaded.classes, device="cpu", **options) for options in
+                           ({}, {"decoding": DecoderSettings(decoder="torchcodec")}))
+    with default._open(video) as pyav_reader, torchcodec._open(video) as torchcodec_reader:
+        assert pyav_reader._selective is not None and torchcodec_reader._selective is None  # PyAV's selective reader, or not
+    assert dict(default.predict(video, top_k=4)) == pytest.approx(dict(torchcodec.predict(video, top_k=4)))  # same pixels
+
+
 def test_segment_sampling_checkpoints_predict_on_their_parts(tiny_checkpoint, make_counter_video):
     # the counter video's frame i is grey level 10 i: 24 frames, 4 parts of 6, two views at 1/4 and 3/4 of each
-    model, _ = load_checkpoint(tiny_checkpoint)
+    loaded = load_network(tiny_checkpoint)
     seen = []
-    model.network.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    loaded.network.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
     clip = ClipSpec(num_frames=4, crop_size=32, min_scale=32, max_scale=32, eval_resize=32, mean=(0.0,) * 3,
                     std=(1.0,) * 3, sampling="segment")
-    predictor = Predictor(model, clip, num_clips=2, device="cpu")
+    predictor = Predictor(loaded.network, clip, loaded.classes, num_clips=2, device="cpu")
     video = make_counter_video(num_frames=24, fps=12)
     predictor.predict(video)
     frame_index = (torch.cat(seen).mean(dim=(1, 3, 4)) * 255 / 10).round().int().tolist()

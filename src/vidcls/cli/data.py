@@ -92,7 +92,9 @@ def _shard(args: argparse.Namespace) -> Shard | None:
 
 
 def _kinetics(args: argparse.Namespace) -> int:
-    from vidcls.datatools.kinetics import format_summary, ingest, merge_shards, plan_kinetics
+    from vidcls.datatools.kinetics.ingest import ingest
+    from vidcls.datatools.kinetics.plan import format_summary, plan_kinetics
+    from vidcls.datatools.kinetics.run import merge_shards
 
     shard = _shard(args)
     if args.merge and (args.dry_run or args.from_dir):

@@ -1,7 +1,8 @@
 """`vidcls predict`: top-k classes (or a timeline) for video files and folders, as a table or JSON.
 
-A file that cannot be read becomes an error entry and the others go on; the exit status is 1
-when any failed, so scripts notice. ``--html FILE`` also draws the results as a page: per video
+A video is scored over the checkpoint's test views (``test_clips`` × ``test_crops``) unless
+``--clips``/``--crops`` say otherwise. A file that cannot be read becomes an error entry and the
+others go on; the exit status is 1 when any failed, so scripts notice. ``--html FILE`` also draws the results as a page: per video
 a strip of its frames, and its top-k as bars or its timeline as coloured segments.
 """
 
@@ -36,7 +37,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="video files, or folders searched for videos")
     parser.add_argument("--checkpoint", required=True, metavar="CKPT", help="a checkpoint written by vidcls fit")
     parser.add_argument("--top-k", type=int, default=5, help="classes listed per video or window (default 5)")
-    parser.add_argument("--clips", type=int, default=3, help="uniform clips averaged per video (default 3)")
+    parser.add_argument("--clips", type=int, help="uniform clips averaged per video (default: the checkpoint's test_clips)")
+    parser.add_argument("--crops", type=int,
+                        help="crops along the long side averaged per clip or window (default: the checkpoint's test_crops)")
     parser.add_argument("--timeline", action="store_true", help="predict sliding windows and merge them into segments")
     parser.add_argument("--window", type=float, metavar="SECONDS", help="window length (default: the training clip)")
     parser.add_argument("--stride", type=float, metavar="SECONDS", help="window step (default: half a window)")
@@ -48,7 +51,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--max-duration", type=float, metavar="SECONDS",
                         help="refuse longer videos before decoding (default: no limit)")
     args = parser.parse_intermixed_args(argv)  # paths may come before or after options
-    for name in ("top_k", "clips", "window", "stride", "max_duration"):
+    for name in ("top_k", "clips", "crops", "window", "stride", "max_duration"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
@@ -58,6 +61,7 @@ def main(argv: Sequence[str]) -> int:
     predictor = Predictor.from_checkpoint(
         args.checkpoint,
         num_clips=args.clips,
+        num_crops=args.crops,
         device=args.device,
         max_pixels=args.max_pixels or None,
         max_duration=args.max_duration,
@@ -106,7 +110,7 @@ def _predict_entries(paths: Sequence[str], describe: Callable[[Path], dict]) -> 
 
 
 def _error_entry(path: str | Path, error: VideoReadError) -> Entry:
-    return {"path": str(path), "error": str(error).removeprefix(f"{path}: ")}
+    return {"path": str(path), "error": error.reason}
 
 
 def _ranked(ranked: Ranked) -> list[dict]:

@@ -16,7 +16,7 @@ from torchdata.stateful_dataloader import StatefulDataLoader
 
 from vidcls.clip import ClipSpec, FrameSampling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
-from vidcls.data.decoding import Decoder, SeekMode
+from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
 from vidcls.data.formats import ClassFolders, DatasetFormat, ListFiles, open_format
 from vidcls.data.sources import VideoSample, read_classes_file
 from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
@@ -93,11 +93,11 @@ class VideoDataModule(L.LightningDataModule):
         test_crops: int | None = None,
         sampling: FrameSampling | None = None,
         clips_per_video: int = 1,
-        decoder: Decoder = "pyav",
-        decode_device: str = "cpu",
-        decoder_threads: int = 1,
-        seek_mode: SeekMode = "approximate",
-        decode_timeout: float | None = 30.0,
+        decoder: Decoder = DecoderSettings.decoder,
+        decode_device: str = DecoderSettings.decode_device,
+        decoder_threads: int = DecoderSettings.decoder_threads,
+        seek_mode: SeekMode = DecoderSettings.seek_mode,
+        decode_timeout: float | None = DecoderSettings.decode_timeout,
         pin_memory: bool = True,
     ):
         super().__init__()
@@ -175,13 +175,10 @@ class VideoDataModule(L.LightningDataModule):
         common = dict(
             clip_duration=clip.clip_duration,
             num_frames=clip.num_frames,
-            decoder=hp.decoder,
-            seek_mode=hp.seek_mode,
-            decoder_threads=hp.decoder_threads,
-            device=self.decode_device,
+            decoding=DecoderSettings(decoder=hp.decoder, seek_mode=hp.seek_mode, decoder_threads=hp.decoder_threads,
+                                     decode_device=self.decode_device, decode_timeout=hp.decode_timeout),
             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
             bad_video_log=self.bad_video_log,
-            decode_timeout=hp.decode_timeout,
             segments=clip.sampling == "segment",
         )
         if stage == "fit":
@@ -222,7 +219,7 @@ class VideoDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         workers = self.hparams.num_workers
-        on_gpu = self.datasets[split].device != "cpu"
+        on_gpu = self.datasets[split].decoding.decode_device != "cpu"
         repeated = split == "train" and self.hparams.clips_per_video > 1
         loader = StatefulDataLoader if split == "train" else DataLoader
         return loader(

@@ -24,7 +24,7 @@ from typing import Literal
 import torch
 from torch.utils.data import Dataset
 
-from vidcls.data.decoding import Decoder, SeekMode, VideoReader
+from vidcls.data.decoding import DecoderSettings
 from vidcls.data.info import VideoInfo
 from vidcls.data.sampling import evaluation_clips, span_timeline, training_clip
 from vidcls.data.sources import VideoSample
@@ -61,14 +61,10 @@ class VideoClipDataset(Dataset):
         num_frames: int = 8,
         clips_per_video: int = 1,
         segments: bool = False,
-        decoder: Decoder = "pyav",
-        seek_mode: SeekMode = "approximate",
-        decoder_threads: int = 1,
-        device: str = "cpu",
+        decoding: DecoderSettings = DecoderSettings(),
         max_replacements: int = 20,
         seed: int = 0,
         bad_video_log: Path | None = None,
-        decode_timeout: float | None = 30.0,
     ):
         self.samples = list(samples)
         self.transform = transform
@@ -78,14 +74,10 @@ class VideoClipDataset(Dataset):
         self.num_frames = num_frames
         self.clips_per_video = clips_per_video
         self.segments = segments
-        self.decoder = decoder
-        self.seek_mode = seek_mode
-        self.decoder_threads = decoder_threads
-        self.device = device
+        self.decoding = decoding
         self.max_replacements = max_replacements
         self.seed = seed
         self.bad_video_log = bad_video_log
-        self.decode_timeout = decode_timeout
         self._decode_thread: ThreadPoolExecutor | None = None
 
     def __getstate__(self) -> dict:
@@ -102,44 +94,40 @@ class VideoClipDataset(Dataset):
             except VideoReadError as error:
                 self._record_failure(error)
                 candidate = random.Random(f"{self.seed}:{index}:{attempt}").randrange(len(self.samples))
-        raise VideoReadError(
-            f"{self.samples[index].path}: it and {self.max_replacements} replacement videos in a row failed to decode;"
-            f" the dataset is mostly unreadable (see {self.bad_video_log or 'the log'})"
+        raise VideoReadError.for_file(
+            self.samples[index].path,
+            f"it and {self.max_replacements} replacement videos in a row failed to decode;"
+            f" the dataset is mostly unreadable (see {self.bad_video_log or 'the log'})",
         )
 
     def _read_in_time(self, index: int) -> dict[str, torch.Tensor | int]:
         """``read_clip``, given up after ``decode_timeout`` seconds: a pathological file must not stall the run."""
-        if not self.decode_timeout:
+        timeout = self.decoding.decode_timeout
+        if not timeout:
             return self.read_clip(index)
         if self._decode_thread is None:
             self._decode_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidcls-decode")
         future = self._decode_thread.submit(self.read_clip, index)
         try:
-            return future.result(timeout=self.decode_timeout)
+            return future.result(timeout=timeout)
         except FutureTimeout:
             # FFmpeg cannot be interrupted: leave the stuck thread behind and decode on a new one
             self._decode_thread.shutdown(wait=False)
             self._decode_thread = None
             raise VideoReadError.for_file(
-                self.samples[index].path, f"decoding took longer than {self.decode_timeout:g} s"
+                self.samples[index].path, f"decoding took longer than {timeout:g} s"
             ) from None
 
     def _record_failure(self, error: VideoReadError) -> None:
         log.warning("Skipping unreadable video (replaced by another): %s", error)
         if self.bad_video_log is not None:
             with open(self.bad_video_log, "a", newline="", encoding="utf-8") as handle:  # one short append per line
-                csv.writer(handle).writerow([error.path, str(error).removeprefix(f"{error.path}: ")])
+                csv.writer(handle).writerow([error.path, error.reason])
 
     def read_clip(self, index: int) -> dict[str, torch.Tensor | int]:
         """The clip of video ``index``; raises :class:`VideoReadError` if it cannot be decoded."""
         sample = self.samples[index]
-        with VideoReader(
-            sample.path,
-            decoder=self.decoder,
-            seek_mode=self.seek_mode,
-            num_threads=self.decoder_threads,
-            device=self.device,
-        ) as reader:
+        with self.decoding.open(sample.path) as reader:
             info = reader.info
             if sample.span is not None:
                 info = span_timeline(info, *sample.span.seconds(info.fps))

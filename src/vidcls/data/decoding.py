@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,26 @@ SeekMode = Literal["exact", "approximate"]
 Decoder = Literal["pyav", "torchcodec"]
 
 
+@dataclass(frozen=True)
+class DecoderSettings:
+    """How videos are decoded, with the defaults: the one declaration behind the ``--data.*`` flags, the dataset and the predictor.
+
+    The names are the datamodule's flags; :class:`VideoReader` and :meth:`open` say what each does.
+    ``decode_timeout`` is the seconds after which the dataset abandons a clip (None: wait forever).
+    """
+
+    decoder: Decoder = "pyav"
+    seek_mode: SeekMode = "approximate"
+    decoder_threads: int = 1
+    decode_device: str = "cpu"
+    decode_timeout: float | None = 30.0
+
+    def open(self, path: str | Path) -> VideoReader:
+        """A reader of ``path`` with these settings."""
+        return VideoReader(path, decoder=self.decoder, seek_mode=self.seek_mode, num_threads=self.decoder_threads,
+                           device=self.decode_device)
+
+
 class VideoReader:
     """A decoder for one video file.
 
@@ -42,10 +63,10 @@ class VideoReader:
         self,
         path: str | Path,
         *,
-        decoder: Decoder = "pyav",
-        seek_mode: SeekMode = "approximate",
-        num_threads: int = 1,
-        device: str = "cpu",
+        decoder: Decoder = DecoderSettings.decoder,
+        seek_mode: SeekMode = DecoderSettings.seek_mode,
+        num_threads: int = DecoderSettings.decoder_threads,
+        device: str = DecoderSettings.decode_device,
     ):
         self.path = Path(path)
         self._torchcodec_options = dict(seek_mode=seek_mode, num_ffmpeg_threads=num_threads, device=device)

@@ -32,7 +32,9 @@ import yt_dlp
 from yt_dlp.utils import DownloadError, download_range_func
 
 from vidcls.data.decoding import VideoReader
-from vidcls.datatools.kinetics import Clip, KineticsPlan, recording
+from vidcls.datatools.kinetics.clips import Clip
+from vidcls.datatools.kinetics.plan import KineticsPlan
+from vidcls.datatools.kinetics.run import recording
 from vidcls.errors import VidclsError
 
 YOUTUBE_URL = "https://www.youtube.com/watch?v={youtube_id}"

@@ -104,8 +104,7 @@ def prepare_dataset(
                     future.result()
                     result.encoded += 1
                 except VideoReadError as error:
-                    source = futures[future]
-                    result.failed.append((source, str(error).removeprefix(f"{source}: ")))
+                    result.failed.append((futures[future], error.reason))
                 done += 1
                 if progress:
                     progress(done, len(pairs))

@@ -35,7 +35,7 @@ from vidcls.data.formats.lists import read_list_file
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sources import SPLITS, LabelledVideo, is_video
 from vidcls.datatools.shards import Shard, check_complete, select, shard_files
-from vidcls.errors import DatasetError
+from vidcls.errors import DatasetError, VideoReadError
 from vidcls.io import atomic_writer
 
 if TYPE_CHECKING:
@@ -88,7 +88,8 @@ def probe_video(path: Path, label: str = "", options: ProbeOptions = ProbeOption
                 _decode_every_frame(reader)
         error = ""
     except Exception as failure:  # VideoReadError, or whatever else a broken file provokes
-        error = " ".join(str(failure).removeprefix(f"{path}: ").split()) or type(failure).__name__
+        reason = failure.reason if isinstance(failure, VideoReadError) else str(failure)
+        error = " ".join(reason.split()) or type(failure).__name__
     if info is None:
         return Probe(path, label, error=error)
     return Probe(path, label, info.num_frames, info.fps, info.duration, info.width, info.height, error)

@@ -1,5 +1,7 @@
 """Export a checkpoint's network to ONNX, TorchScript or the Hugging Face Hub's format, with a parity check against PyTorch.
 
+The network comes from :func:`~vidcls.models.checkpoint.load_network`: no Lightning in the process.
+
 The exported graph takes ``video``: ``B×3×T×H×W`` float clips, already resized, cropped and
 normalised, with a dynamic batch axis, and returns ``logits``: ``B×num_classes``. A JSON sidecar
 (``FILE.json``) records the classes and the preprocessing, so a deployment can rebuild the input
@@ -27,7 +29,7 @@ from torch import nn
 from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError, first_line
 from vidcls.inference.formats import FORMATS, Format
-from vidcls.training.checkpoints import load_checkpoint
+from vidcls.models.checkpoint import load_network
 
 Runner = Callable[[torch.Tensor], torch.Tensor]  # the exported file, loaded back: clips → logits
 
@@ -51,14 +53,14 @@ def export_checkpoint(
         raise VidclsError(f"unknown export format {format!r}; choose from {', '.join(FORMATS)}")
     if format == "onnx":
         _require_onnx()
-    model, clip = load_checkpoint(checkpoint)
-    network = model.network.eval()
+    loaded = load_network(checkpoint)
+    network, clip = loaded.network, loaded.clip
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(0)
     example = torch.randn(EXPORT_BATCH, *clip.input_shape, generator=generator)
     exporters = {"onnx": _export_onnx, "torchscript": _export_torchscript,
-                 "huggingface": functools.partial(_export_huggingface, model.hparams.model, clip)}
+                 "huggingface": functools.partial(_export_huggingface, loaded.model, clip)}
     exported = exporters[format](network, example, output)
     max_abs_diff = 0.0
     for batch in PARITY_BATCHES:
@@ -67,7 +69,7 @@ def export_checkpoint(
             expected = network(clips)
         max_abs_diff = max(max_abs_diff, float((exported(clips) - expected).abs().max()))
     sidecar = output.with_name(output.name + ".json")
-    sidecar.write_text(json.dumps(_describe(format, model.hparams.model, model.classes, clip), indent=2) + "\n")
+    sidecar.write_text(json.dumps(_describe(format, loaded.model, loaded.classes, clip), indent=2) + "\n")
     if not max_abs_diff <= tolerance:  # also catches NaN
         raise VidclsError(
             f"{output}: parity check failed: max abs logit difference {max_abs_diff:.3g} > tolerance {tolerance:g}"

@@ -1,30 +1,31 @@
 """Predict on any video: video-level top-k classes, or a timeline of sliding windows.
 
-A :class:`Predictor` holds a trained network and the clip contract of its checkpoint
-(:class:`~vidcls.clip.ClipSpec`), so a video is turned into model input exactly as the validation
-clips were during training. Both kinds of prediction go through
-one path: frame times (:func:`~vidcls.data.sampling.evaluation_clips`, the clip's dense or segment sampling) →
-:class:`~vidcls.data.decoding.VideoReader` → :func:`~vidcls.data.transforms.eval_transform` → softmax.
+A :class:`Predictor` holds a plain network with its checkpoint's classes and clip contract
+(:class:`~vidcls.clip.ClipSpec`, read by :func:`~vidcls.models.checkpoint.load_network`, without
+Lightning), so a video is turned into model input exactly as the test clips were: both kinds of
+prediction go through one path: frame times (:func:`~vidcls.data.sampling.evaluation_clips`, the
+clip's dense or segment sampling) → :class:`~vidcls.data.decoding.VideoReader` →
+:func:`~vidcls.data.transforms.multi_view_transform` (the test crops) → softmax, averaged over the views.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from vidcls.clip import ClipSpec
-from vidcls.data.decoding import VideoReader
+from vidcls.data.decoding import DecoderSettings, VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, evaluation_clips, span_timeline, uniform_clip_starts, window_starts
 from vidcls.data.sources import is_video
-from vidcls.data.transforms import eval_transform, unnormalise
+from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
 from vidcls.errors import VideoReadError
-from vidcls.training.checkpoints import load_checkpoint
-from vidcls.training.classifier import VideoClassifier
+from vidcls.models.checkpoint import load_network
 
 Ranked = list[tuple[str, float]]  # (class name, probability), most probable first
 
@@ -74,41 +75,48 @@ class Timeline:
 
 
 class Predictor:
-    """A trained network with its checkpoint's clip contract: video file → class probabilities.
+    """A trained network with its checkpoint's classes and clip contract: video file → class probabilities.
 
-    A video-level prediction averages the softmax of ``num_clips`` clips at uniform positions
-    (the centres of equal parts of the video, as in multi-view testing), so a video whose action
-    is not in the middle is still seen. Clips are run ``batch_size`` at a time.
-    A video whose frames exceed ``max_pixels`` or that lasts over ``max_duration`` seconds (None: no
-    limit) is refused from its header, before decoding, with a :class:`VideoReadError`.
+    A video is scored as its checkpoint was tested: the softmax of ``num_clips`` clips at uniform
+    positions (the centres of equal parts of the video) × ``num_crops`` crops along the long side,
+    averaged; None takes the clip's ``test_clips`` and ``test_crops``. A timeline's windows are
+    clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
+    a time. A video whose frames exceed ``max_pixels`` or that lasts over ``max_duration`` seconds
+    (None: no limit) is refused from its header, before decoding, with a :class:`VideoReadError`.
+    Videos are read with ``decoding`` (its ``decode_timeout`` is the dataset's, unused here).
     """
 
     def __init__(
         self,
-        model: VideoClassifier,
+        network: nn.Module,
         clip: ClipSpec,
+        classes: Sequence[str],
         *,
-        num_clips: int = 3,
+        num_clips: int | None = None,
+        num_crops: int | None = None,
         batch_size: int = 8,
         device: str | torch.device | None = None,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
         max_duration: float | None = None,
+        decoding: DecoderSettings = DecoderSettings(),
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = model.to(self.device).eval()
-        self.classes = model.classes
+        self.network = network.to(self.device).eval()
+        self.classes = list(classes)
         self.clip = clip
-        self.transform = eval_transform(clip)
-        self.num_clips = num_clips
+        self.num_clips = clip.test_clips if num_clips is None else num_clips
+        self.num_crops = clip.test_crops if num_crops is None else num_crops
+        self.transform = multi_view_transform(replace(clip, test_crops=self.num_crops))  # crops×C×T×H×W per clip
         self.batch_size = batch_size
         self.max_pixels = max_pixels
         self.max_duration = max_duration
+        self.decoding = decoding
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **options) -> Predictor:
-        """The usual entry point: ``Predictor.from_checkpoint("best.ckpt").predict("video.mp4")``."""
-        model, clip = load_checkpoint(path)
-        return cls(model, clip, **options)
+        """The usual entry point: ``Predictor.from_checkpoint("best.ckpt").predict("video.mp4")``; ``options`` as above."""
+        loaded = load_network(path)
+        return cls(loaded.network, loaded.clip, loaded.classes, **options)
 
     def predict(self, path: str | Path, top_k: int = 5) -> Ranked:
         """The ``top_k`` most probable classes of a whole video, with their probabilities."""
@@ -124,7 +132,7 @@ class Predictor:
         """
         with self._open(path) as reader:
             times = uniform_clip_starts(reader.info, 0.0, count)  # clips of no length: the parts' centres
-            return unnormalise(self.transform(reader.frames_at(times)), self.clip)
+            return unnormalise(eval_transform(self.clip)(reader.frames_at(times)), self.clip)  # the centre crop
 
     def timeline(
         self, path: str | Path, *, window: float | None = None, stride: float | None = None, top_k: int = 1
@@ -151,7 +159,7 @@ class Predictor:
 
     def _open(self, path: str | Path) -> VideoReader:
         """A reader for ``path``, once its header shows it within the size and duration limits."""
-        reader = VideoReader(path)
+        reader = self.decoding.open(path)
         try:
             check_bounds(path, reader.info, max_pixels=self.max_pixels, max_duration=self.max_duration)
         except VideoReadError:
@@ -165,13 +173,14 @@ class Predictor:
         return self.clip.sampling == "segment"
 
     def _probabilities(self, reader: VideoReader, clip_times: Sequence[Sequence[float]]) -> torch.Tensor:
-        """Softmax of the clip read at each list of frame times: ``len(clip_times)×num_classes``, on the CPU."""
+        """Softmax of the clip read at each list of frame times, averaged over its crops: ``len(clip_times)×num_classes``, on the CPU."""
         results = []
         for first in range(0, len(clip_times), self.batch_size):
             clips = [self.transform(reader.frames_at(times)) for times in clip_times[first : first + self.batch_size]]
+            views = torch.stack(clips)  # clips×crops×C×T×H×W
             with torch.inference_mode():
-                logits = self.model(torch.stack(clips).to(self.device))
-            results.append(logits.float().softmax(-1).cpu())
+                logits = self.network(views.flatten(0, 1).to(self.device))
+            results.append(logits.float().softmax(-1).unflatten(0, views.shape[:2]).mean(1).cpu())
         return torch.cat(results)
 
     def _ranked(self, probabilities: torch.Tensor, top_k: int) -> Ranked:

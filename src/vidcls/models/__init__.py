@@ -2,7 +2,8 @@
 
 ``registry`` holds the names, ``catalog`` the built-in ones (PyTorchVideo's and torchvision's
 Kinetics-400 models and a small CPU model) with their clip presets; neither imports torch, so
-``vidcls models`` is instant. ``pretrained`` loads published or earlier weights into a network.
+``vidcls models`` is instant. ``pretrained`` loads published or earlier weights into a network;
+``checkpoint`` reads a vidcls checkpoint back as network, clip and classes (no Lightning).
 """
 
 from vidcls.models import catalog  # noqa: F401  (registers the built-in models)

@@ -16,12 +16,12 @@ for the wrong architecture never load silently.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
-from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from vidcls.errors import VidclsError
@@ -29,6 +29,7 @@ from vidcls.io import load_file, load_safely
 from vidcls.models.registry import build_model, list_models, model_entry
 
 StateDict = dict[str, torch.Tensor]
+log = logging.getLogger(__name__)
 
 
 def published_weights() -> dict[str, str]:
@@ -108,7 +109,8 @@ def load_pretrained(network: nn.Module, model: str, source: str) -> list[str]:
             f"{len(result.unexpected_keys)} unexpected keys, e.g. {', '.join(names)}"
         )
     if reinitialised:
-        rank_zero_info(f"Pretrained {source}: new head for the class count, re-initialised {', '.join(reinitialised)}")
+        # a warning, as transformers' "newly initialized" weights are: shown without any logging set up
+        log.warning("Pretrained %s: new head for the class count, re-initialised %s", source, ", ".join(reinitialised))
     return reinitialised
 
 

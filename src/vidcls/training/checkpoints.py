@@ -1,7 +1,8 @@
-"""Checkpoints: reading one back (classifier, classes and clip contract) and finding the run to resume.
+"""Checkpoints for training: the classifier's arguments in one, and finding the run to resume.
 
-Every file is read with ``weights_only=True`` (:func:`vidcls.io.load_file`), so a checkpoint from
-anywhere never runs code.
+Reading a checkpoint back as a network, its clip and its classes is below training, in
+:mod:`vidcls.models.checkpoint` (prediction and export need no Lightning); its hyperparameters are
+read by :func:`~vidcls.models.checkpoint.checkpoint_hparams` there, with ``weights_only=True``.
 """
 
 from __future__ import annotations
@@ -11,30 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError
 from vidcls.io import load_file
+from vidcls.models.checkpoint import checkpoint_hparams
 from vidcls.training.classifier import VideoClassifier
-
-HPARAMS_KEY = "hyper_parameters"  # LightningModule.CHECKPOINT_HYPER_PARAMS_KEY, without importing Lightning
-DATAMODULE_HPARAMS_KEY = "datamodule_hyper_parameters"
-
-
-def checkpoint_hparams(checkpoint: object, path: str | Path) -> dict[str, Any]:
-    """The classifier's hyperparameters, with its clip contract; one line naming ``path`` when it is no vidcls checkpoint.
-
-    Checkpoints written before the clip contract existed kept the clip in the datamodule's
-    hyperparameters: it is taken from there, so they load as before.
-    """
-    hparams = checkpoint.get(HPARAMS_KEY) if isinstance(checkpoint, Mapping) else None
-    if not hparams or not hparams.get("classes") or "state_dict" not in checkpoint:
-        raise VidclsError(f"{path}: not a vidcls checkpoint (no classes or no weights)")
-    hparams = dict(hparams)
-    if not hparams.get("clip"):
-        data = checkpoint.get(DATAMODULE_HPARAMS_KEY) or {}
-        legacy = {key: data[key] for key in ClipSpec.field_names() if data.get(key) is not None}
-        hparams["clip"] = ClipSpec(**legacy).to_dict() if legacy else None
-    return hparams
 
 
 def classifier_arguments(hparams: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,21 +23,6 @@ def classifier_arguments(hparams: Mapping[str, Any]) -> dict[str, Any]:
     (LightningCLI adds others, such as ``_instantiator``)."""
     accepted = inspect.signature(VideoClassifier).parameters
     return {key: value for key, value in hparams.items() if key in accepted}
-
-
-def load_checkpoint(path: str | Path) -> tuple[VideoClassifier, ClipSpec]:
-    """The classifier (eval mode, CPU) and clip contract of a checkpoint, read once and without unpickling code."""
-    path = Path(path)
-    if not path.is_file():
-        raise VidclsError(f"{path}: no such checkpoint")
-    checkpoint = load_file(path)
-    hparams = checkpoint_hparams(checkpoint, path)
-    model = VideoClassifier(**classifier_arguments(hparams))
-    model.load_state_dict(checkpoint["state_dict"])
-    clip = model.clip_preset
-    if clip is None:
-        raise VidclsError(f"{path}: the checkpoint records no clip settings")
-    return model.eval(), clip
 
 
 def find_resumable_checkpoint(root: str | Path, model: str, classes: Sequence[str] | None,

@@ -22,8 +22,9 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from vidcls.data.datamodule import VideoDataModule
 from vidcls.errors import VidclsError
 from vidcls.io import load_file
+from vidcls.models.checkpoint import checkpoint_hparams
 from vidcls.training.callbacks import BadVideoMonitor, CheckpointOnSigterm, TestReport
-from vidcls.training.checkpoints import checkpoint_hparams, classifier_arguments, find_resumable_checkpoint
+from vidcls.training.checkpoints import classifier_arguments, find_resumable_checkpoint
 from vidcls.training.classifier import VideoClassifier
 from vidcls.training.data_advisor import DataBoundAdvisor
 from vidcls.training.run import link_run

@@ -1,4 +1,4 @@
-"""Reading a checkpoint back: the classifier, its classes and its clip contract, also from before the contract."""
+"""Reading a checkpoint back below training: the network, its classes and its clip contract, also from before the contract."""
 
 import re
 
@@ -7,19 +7,24 @@ import torch
 
 from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError
-from vidcls.training.checkpoints import checkpoint_hparams, load_checkpoint
+from vidcls.models.checkpoint import checkpoint_hparams, load_network
 
 TINY_CLIP = ClipSpec(num_frames=4, crop_size=32, min_scale=32, max_scale=36, eval_resize=32)  # tiny_args' clip flags
 
 
-def test_load_checkpoint_gives_the_model_and_the_clip_it_was_trained_on(tiny_checkpoint, few_classes):
-    model, clip = load_checkpoint(tiny_checkpoint)
-    assert clip == TINY_CLIP
-    assert model.classes == sorted(few_classes) and not model.training
+def test_load_network_gives_the_network_classes_and_clip_it_was_trained_on(tiny_checkpoint, few_classes):
+    loaded = load_network(tiny_checkpoint)
+    assert loaded.clip == TINY_CLIP and loaded.model == "simple3d"
+    assert loaded.classes == sorted(few_classes) and not loaded.network.training
     stored = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
     assert stored["hyper_parameters"]["clip"] == TINY_CLIP.to_dict()  # once, in the classifier's hyperparameters
-    for key, value in model.state_dict().items():
-        assert torch.equal(value, stored["state_dict"][key]), key
+    weights = loaded.network.state_dict()
+    assert {f"network.{key}" for key in weights} == {key for key in stored["state_dict"] if key.startswith("network.")}
+    for key, value in weights.items():
+        assert torch.equal(value, stored["state_dict"][f"network.{key}"]), key
+    clips = torch.randn(2, *TINY_CLIP.input_shape)
+    with torch.inference_mode():
+        assert loaded.network(clips).shape == (2, len(few_classes))
 
 
 def test_a_checkpoint_from_before_the_clip_contract_takes_its_clip_from_its_datamodule(tiny_checkpoint, tmp_path):
@@ -29,8 +34,7 @@ def test_a_checkpoint_from_before_the_clip_contract_takes_its_clip_from_its_data
     stored["datamodule_hyper_parameters"] = {**TINY_CLIP.to_dict(), "batch_size": 4, "num_workers": 0, "root": "x"}
     legacy = tmp_path / "legacy.ckpt"
     torch.save(stored, legacy)
-    model, clip = load_checkpoint(legacy)
-    assert clip == TINY_CLIP and model.clip_preset == TINY_CLIP
+    assert load_network(legacy).clip == TINY_CLIP
     # settings it did not record are the defaults of the time (ClipSpec's)
     stored["datamodule_hyper_parameters"] = {"num_frames": 16, "batch_size": 4}
     assert checkpoint_hparams(stored, legacy)["clip"] == ClipSpec(num_frames=16).to_dict()
@@ -42,13 +46,23 @@ def test_other_files_are_not_vidcls_checkpoints(content, tmp_path):
     path = tmp_path / "other.ckpt"
     torch.save(content, path)
     with pytest.raises(VidclsError, match=rf"^{re.escape(str(path))}: not a vidcls checkpoint \(no classes or no weights\)$"):
-        load_checkpoint(path)
+        load_network(path)
+
+
+def test_weights_that_do_not_fit_the_recorded_model_are_one_line(tiny_checkpoint, tmp_path):
+    stored = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
+    stored["hyper_parameters"]["classes"] = ["one", "two"]  # the head was trained for 4
+    path = tmp_path / "misfit.ckpt"
+    torch.save(stored, path)
+    with pytest.raises(VidclsError, match=rf"^{re.escape(str(path))}: the weights do not fit simple3d as recorded: "
+                                          r"2 keys missing, unexpected or of another shape, e.g. \S+$"):
+        load_network(path)
 
 
 def test_missing_or_unreadable_checkpoints_are_one_line(tmp_path, synth_root):
     with pytest.raises(VidclsError, match=rf"^{re.escape(str(tmp_path))}/missing.ckpt: no such checkpoint$"):
-        load_checkpoint(tmp_path / "missing.ckpt")
+        load_network(tmp_path / "missing.ckpt")
     video = next(synth_root.rglob("*.mp4"))
     with pytest.raises(VidclsError, match=rf"^{re.escape(str(video))}: not a checkpoint") as error:
-        load_checkpoint(video)
+        load_network(video)
     assert "\n" not in str(error.value)
