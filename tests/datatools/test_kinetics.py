@@ -255,10 +255,13 @@ def test_later_versions_csvs_plan_and_ingest(tmp_path, sources, capsys, kinetics
     header, test_header = "label,youtube_id,time_start,time_end,split", "youtube_id,time_start,time_end,split"
     train = kinetics_csv(tmp_path / "train.csv", ['"tying knot (not on a tie)",a1,3,13,train', "zumba,b1,0,10,train"], header)
     test = kinetics_csv(tmp_path / "test.csv", ["c1,5,15,test"], test_header)
+    validate = kinetics_csv(tmp_path / "validate.csv", ["zumba,d1,0,10,validate"], header)  # Kinetics-700's split name
     out = tmp_path / version
-    assert data_main(["kinetics", "--csv", str(train), "--csv", str(test), "--out", str(out), "--dry-run", "--json"]) == 0
+    assert data_main(["kinetics", "--csv", str(train), "--csv", str(test), "--csv", str(validate), "--out", str(out),
+                      "--dry-run", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert plan["splits"]["train"]["clips"] == 2 and plan["splits"]["test"] == {"clips": 1, "classes": 0, "finished": 0}
+    assert plan["splits"]["val"] == {"clips": 1, "classes": 1, "finished": 0}
     flat = tmp_path / "cvdf"
     for split, name in (("train", "a1_000003_000013.mp4"), ("train", "b1_000000_000010.mp4"), ("test", "c1_000005_000015.mp4")):
         (flat / split).mkdir(parents=True, exist_ok=True)
