@@ -69,6 +69,9 @@ def test_at_sampling_rate_is_frames_times_rate_at_the_source_fps():
         ({"mean": (0.5, 0.5)}, "mean and std need three values each, std positive"),
         ({"std": (0.2, 0.0, 0.2)}, "mean and std need three values each, std positive"),
         ({"sampling": "tsn"}, "sampling 'tsn' is not one of dense, segment"),
+        ({"erase_prob": -0.1}, "erase_prob -0.1 is not a probability"),
+        ({"randaug_ops": -1}, "randaug_ops -1 is negative"),
+        ({"randaug_magnitude": 11}, "randaug_magnitude 11 is outside RandAugment's 0-10"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(settings, problem):
@@ -98,6 +101,13 @@ def test_untyped_sizes_follow_a_typed_one_that_the_preset_cannot_hold_in_its_pro
 def test_typed_sizes_that_cannot_hold_each_other_are_never_changed_but_named():
     with pytest.raises(VidclsError, match=r"min_scale 100 is below crop_size 224.*\(given: crop_size 224, min_scale 100\)$"):
         resolve_clip(ClipSpec(), {"crop_size": 224, "min_scale": 100})
+
+
+def test_augmentations_are_off_by_default_and_stored_with_the_clip():
+    assert (ClipSpec().randaug_ops, ClipSpec().erase_prob) == (0, 0.0)
+    recipe = ClipSpec(randaug_ops=4, randaug_magnitude=7, erase_prob=0.25)
+    assert ClipSpec.from_dict(json.loads(json.dumps(recipe.to_dict()))) == recipe
+    assert ClipSpec.from_dict({"num_frames": 8}).randaug_ops == 0  # a checkpoint from before: no augmentation
 
 
 def test_segment_sampling_is_stored_and_described():

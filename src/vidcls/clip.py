@@ -47,6 +47,13 @@ class ClipSpec:
     parts and one frame is taken from each, at random in training and at the centre in
     evaluation (with ``test_clips`` > 1, the views take evenly spaced offsets within the parts);
     ``clip_duration`` is then unused. Suited to short clips whose whole extent is the action.
+
+    Two augmentations of training clips, off by default (evaluation clips never get them), as the
+    VideoMAE fine-tuning recipes use them: RandAugment, ``randaug_ops`` operations a clip (0: off),
+    drawn once per clip and applied alike to every frame, each at ``randaug_magnitude`` on the
+    papers' 0-10 scale (VideoMAE's ``rand-m7-n4`` is 4 operations at magnitude 7), on the decoded
+    frames before the crop; and random erasing: with probability ``erase_prob``, one box (2-33 % of
+    the frame) through all frames, filled with standard normal noise after normalisation.
     """
 
     num_frames: int = 8
@@ -60,6 +67,9 @@ class ClipSpec:
     std: tuple[float, ...] = KINETICS_STD
     test_clips: int = 1
     test_crops: int = 1
+    randaug_ops: int = 0
+    randaug_magnitude: int = 7
+    erase_prob: float = 0.0
     sampling: FrameSampling = "dense"
 
     def __post_init__(self) -> None:
@@ -76,6 +86,12 @@ class ClipSpec:
             problems.append(f"eval_resize {self.eval_resize} is below crop_size {self.crop_size}: the eval crop would not fit")
         if not 0 <= self.hflip_prob <= 1:
             problems.append(f"hflip_prob {self.hflip_prob} is not a probability")
+        if not 0 <= self.erase_prob <= 1:
+            problems.append(f"erase_prob {self.erase_prob} is not a probability")
+        if self.randaug_ops < 0:
+            problems.append(f"randaug_ops {self.randaug_ops} is negative")
+        if not 0 <= self.randaug_magnitude <= 10:
+            problems.append(f"randaug_magnitude {self.randaug_magnitude} is outside RandAugment's 0-10")
         if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
             problems.append("mean and std need three values each, std positive")
         if self.sampling not in get_args(FrameSampling):

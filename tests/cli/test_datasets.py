@@ -73,5 +73,6 @@ def test_the_ssv2_videomae_recipe_trains_on_segments_without_flips(published_dat
                          "--trainer.enable_progress_bar", "false", "--trainer.default_root_dir", str(tmp_path)])
     clip = cli.datamodule.clip
     assert (clip.sampling, clip.hflip_prob, clip.test_clips, clip.test_crops) == ("segment", 0.0, 2, 3)
+    assert (clip.randaug_ops, clip.randaug_magnitude, clip.erase_prob) == (4, 7, 0.25)
     assert cli.datamodule.datasets["train"].segments and cli.model.classes == cli.datamodule.format.classes()
     assert cli.trainer.global_step == 1

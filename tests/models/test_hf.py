@@ -1,9 +1,11 @@
 """The Hugging Face families: built from save_pretrained folders and from configurations, their clip read from the
 checkpoint (and equal to what their own processors make of the same frames), head replacement, training options."""
 
+import json
 import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -126,6 +128,59 @@ def test_bad_pretrained_sources_are_one_line(hub_checkpoint, tmp_path):
         build_model("videomae", 3, classes=CLASSES, pretrained=str(hub_checkpoint("vivit")))
     with pytest.raises(VidclsError, match="no such folder"):
         build_model("videomae", 3, classes=CLASSES, pretrained=str(tmp_path / "missing"))
+
+
+HUB_CALLS = """
+import json, sys, time
+from vidcls.errors import VidclsError
+from vidcls.models import build_model, get_preset
+import vidcls.models.hf  # imports transformers: not part of the times
+results = {}
+for name in sys.argv[1:]:
+    started = time.perf_counter()
+    try:
+        get_preset("videomae", name, {})
+        build_model("videomae", 3, pretrained=name)
+        outcome = "loaded"
+    except VidclsError as error:
+        outcome = str(error)
+    results[name] = [outcome, time.perf_counter() - started]
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def unreachable_hub(hub_checkpoint, tmp_path_factory):
+    """A made-up id and a cached one, each read for a preset and a network with the Hub unreachable: ``{id: [outcome,
+    seconds]}``. The Hub is a closed local port (a refused connection, at once and always); the cache holds one
+    checkpoint in huggingface_hub's layout (``models--OWNER--NAME/refs/main`` naming a ``snapshots/<commit>``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    cache = tmp_path_factory.mktemp("hf_cache")
+    commit = "0" * 40
+    shutil.copytree(hub_checkpoint("videomae"), cache / "models--someone--tiny-videomae" / "snapshots" / commit)
+    (cache / "models--someone--tiny-videomae" / "refs").mkdir()
+    (cache / "models--someone--tiny-videomae" / "refs" / "main").write_text(commit)
+    env = {key: value for key, value in os.environ.items() if key not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update(HF_ENDPOINT=f"http://127.0.0.1:{closed_port}", HF_HUB_CACHE=str(cache))
+    command = [sys.executable, "-c", HUB_CALLS, "nobody-here/made-up-model", "someone/tiny-videomae"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_an_unreachable_hub_id_fails_at_once_in_one_line(unreachable_hub):
+    # huggingface_hub alone retries for about 25 s (1 + 2 + 4 + 8 + 8 s) before giving up
+    message, seconds = unreachable_hub["nobody-here/made-up-model"]
+    assert seconds < 3
+    assert "\n" not in message and message.startswith("pretrained 'nobody-here/made-up-model'")
+    assert "the Hub is unreachable and the id is not in the local cache" in message
+
+
+def test_a_cached_hub_id_loads_from_the_cache_when_the_hub_is_unreachable(unreachable_hub):
+    outcome, seconds = unreachable_hub["someone/tiny-videomae"]
+    assert outcome == "loaded"
+    assert seconds < 5  # 48 s here before: each optional file the cache lacks was retried
 
 
 class Payload:

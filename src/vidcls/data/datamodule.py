@@ -44,8 +44,8 @@ class VideoDataModule(L.LightningDataModule):
             partial download; by default a missing video is an error naming its line.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
-            std, test_clips, test_crops, sampling: the clip (:class:`~vidcls.clip.ClipSpec` says what each
-            means). Each one left unset comes from the model being trained or tested (its
+            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob, sampling: the clip
+            (:class:`~vidcls.clip.ClipSpec` says what each means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
             here (:meth:`use_run`); the resolved clip is :attr:`clip`.
@@ -91,6 +91,9 @@ class VideoDataModule(L.LightningDataModule):
         std: Sequence[float] | None = None,
         test_clips: int | None = None,
         test_crops: int | None = None,
+        randaug_ops: int | None = None,
+        randaug_magnitude: int | None = None,
+        erase_prob: float | None = None,
         sampling: FrameSampling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = DecoderSettings.decoder,

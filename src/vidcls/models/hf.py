@@ -134,9 +134,30 @@ vivit = functools.partial(build, "vivit")
 
 
 def _hub_call(pretrained: str, load: Callable[[], Any]) -> Any:
-    """``load()``; a missing folder, an unreachable Hub or unsafe weights (never unpickled) said in one line."""
-    where = "" if Path(pretrained).is_dir() else " (no such folder; as a Hub id it could not be fetched)"
-    return load_safely(load, f"pretrained {pretrained!r}{where}")
+    """``load()``; a missing folder, an unreachable Hub or unsafe weights (never unpickled) said in one line.
+
+    A Hub id is first asked about once, without retries: when no answer comes (no network, a refused
+    connection, ``HF_HUB_OFFLINE``), huggingface_hub would retry each file for about 25 s (waits of
+    1, 2, 4, 8 and 8 s) before failing. Then an id not in the local cache fails at once, and a cached
+    one loads from the cache, with the process in huggingface_hub's offline mode (as ``HF_HUB_OFFLINE=1``
+    would set it), so its optional files are not retried either.
+    """
+    import huggingface_hub
+
+    where = f"pretrained {pretrained!r}"
+    if not Path(pretrained).is_dir():
+        where += " (no such folder; as a Hub id it could not be fetched)"
+        try:
+            huggingface_hub.utils.validate_repo_id(pretrained)
+            huggingface_hub.get_hf_file_metadata(huggingface_hub.hf_hub_url(pretrained, "config.json"))
+        except (ValueError, huggingface_hub.errors.HfHubHTTPError):
+            pass  # not an id, or the Hub answered (no such repository, gated...): load() says so
+        except Exception as error:  # no answer: retrying would not bring one
+            if not isinstance(huggingface_hub.try_to_load_from_cache(pretrained, "config.json"), str):
+                raise VidclsError(f"{where}: the Hub is unreachable and the id is not in the local cache "
+                                  f"({first_line(error)})") from error
+            huggingface_hub.constants.HF_HUB_OFFLINE = True
+    return load_safely(load, where)
 
 
 def _checkpoint_config(family_name: str, pretrained: str) -> transformers.PretrainedConfig:
