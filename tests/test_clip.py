@@ -62,6 +62,7 @@ def test_at_sampling_rate_is_frames_times_rate_at_the_source_fps():
         ({"num_frames": 0}, "num_frames must be positive"),
         ({"clip_duration": -1.0}, "clip_duration must be positive"),
         ({"test_crops": 0}, "test_crops must be positive"),
+        ({"eval_rounding": "opencv"}, "eval_rounding 'opencv' is not one of torchvision, transformers, pytorchvideo"),
         ({"crop_size": 224, "min_scale": 200}, "min_scale 200 is below crop_size 224: the training crop would not fit"),
         ({"min_scale": 300, "max_scale": 280}, "max_scale 280 is below min_scale 300"),
         ({"eval_resize": 200}, "eval_resize 200 is below crop_size 224: the eval crop would not fit"),

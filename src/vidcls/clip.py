@@ -14,6 +14,7 @@ This module imports nothing heavy: the CLI reads presets without importing torch
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal, get_args
@@ -29,6 +30,18 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 FrameSampling = Literal["dense", "segment"]
 
+# Whose integer rounding an evaluation clip's resize and crop follow: each family's reference evaluation. They
+# differ by a pixel on some frame sizes (installed sources: torchvision.transforms.v2 Resize and CenterCrop,
+# transformers' TorchvisionBackend.center_crop, pytorchvideo.transforms.functional short_side_scale and uniform_crop).
+EvalRounding = Literal["torchvision", "transformers", "pytorchvideo"]
+# The same rules in words, for the export sidecar: the short side becomes eval_resize, the long side ``long``, and a crop
+# starts ``offset`` into the margin (the resized side minus crop_size); the first and last of several crops sit at the edges.
+ROUNDING_RULES = {
+    "torchvision": {"long": "int(eval_resize * long / short)", "offset": "round(margin * position), half to even"},
+    "transformers": {"long": "int(eval_resize * long / short)", "offset": "floor(margin * position)"},
+    "pytorchvideo": {"long": "floor(long / short * eval_resize)", "offset": "ceil(margin * position)"},
+}
+
 
 @dataclass(frozen=True)
 class ClipSpec:
@@ -40,7 +53,8 @@ class ClipSpec:
     ``eval_resize`` and takes the centre ``crop_size`` square. Pixels are scaled to [0, 1], then
     ``(x - mean) / std`` (mean 0.5, std 0.5 gives [-1, 1]). Testing averages the softmax of
     ``test_clips`` uniformly spaced clips times ``test_crops`` crops along the long side (the
-    published Kinetics protocol is 10 × 3; 1 × 1 is the fast single centre view).
+    published Kinetics protocol is 10 × 3; 1 × 1 is the fast single centre view). ``eval_rounding``
+    names the library whose evaluation resize and crop a clip follows to the pixel (:data:`ROUNDING_RULES`).
 
     ``sampling`` "segment" is TSN's instead (Wang et al. 2016; the Something-Something recipes of
     TSM and VideoMAE): the whole video (or its labelled span) is cut into ``num_frames`` equal
@@ -70,6 +84,7 @@ class ClipSpec:
     randaug_ops: int = 0
     randaug_magnitude: int = 7
     erase_prob: float = 0.0
+    eval_rounding: EvalRounding = "torchvision"
     sampling: FrameSampling = "dense"
 
     def __post_init__(self) -> None:
@@ -94,6 +109,8 @@ class ClipSpec:
             problems.append(f"randaug_magnitude {self.randaug_magnitude} is outside RandAugment's 0-10")
         if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
             problems.append("mean and std need three values each, std positive")
+        if self.eval_rounding not in ROUNDING_RULES:
+            problems.append(f"eval_rounding {self.eval_rounding!r} is not one of {', '.join(get_args(EvalRounding))}")
         if self.sampling not in get_args(FrameSampling):
             problems.append(f"sampling {self.sampling!r} is not one of {', '.join(get_args(FrameSampling))}")
         if problems:
@@ -137,7 +154,9 @@ class ClipSpec:
             "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included"
             if self.sampling == "dense" else "the video cut into num_frames equal parts, the centre frame of each",
             "resize_short_side": self.eval_resize,
+            "resize_long_side": ROUNDING_RULES[self.eval_rounding]["long"],
             "center_crop": self.crop_size,
+            "crop_offset": f"{ROUNDING_RULES[self.eval_rounding]['offset']}, position 0.5 (as {self.eval_rounding})",
             "scale": "uint8 / 255",
             "mean": list(self.mean),
             "std": list(self.std),
@@ -182,3 +201,21 @@ def _conflict(typed: Mapping[str, Any]) -> VidclsError:
     except VidclsError as error:
         return VidclsError(f"{error} (given: {named})")
     return VidclsError(f"clip settings: the values given ({named}) do not fit the model's clip together")
+
+
+def resized_size(height: int, width: int, short_side: int, rounding: EvalRounding) -> tuple[int, int]:
+    """A ``height×width`` frame's size after scaling its short side to ``short_side``, rounded as ``rounding`` does."""
+    short, long = sorted((height, width))
+    if rounding == "pytorchvideo":
+        new_long = int(math.floor(float(long) / short * short_side))
+    else:
+        new_long = int(short_side * long / short)
+    return (new_long, short_side) if height > width else (short_side, new_long)
+
+
+def crop_offset(margin: int, position: float, rounding: EvalRounding) -> int:
+    """Where a crop starts along a side ``margin`` pixels longer than it: ``position`` 0 first, 0.5 centre, 1 last."""
+    offset = margin * position
+    if rounding == "pytorchvideo":
+        return int(math.ceil(offset))
+    return int(math.floor(offset)) if rounding == "transformers" else int(round(offset))

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torchvision.transforms import v2
 
-from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec
+from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec, resized_size
 from vidcls.data.transforms import (
     CubeErasing,
     EvalPreset,
@@ -219,3 +219,52 @@ def test_the_clip_switches_train_augmentations_and_evaluation_clips_never_change
         assert torch.equal(eval_transform(augmented)(frames), eval_transform(plain)(frames))
         assert torch.equal(multi_view_transform(augmented)(frames), multi_view_transform(ClipSpec(
             crop_size=32, min_scale=40, max_scale=48, eval_resize=40, test_crops=3))(frames))
+
+
+# Evaluation rounding: each family's reference library, on frame sizes where the libraries' rules differ.
+# 45×59 → short side 36: 36×47; crop 33 leaves margins 3 and 14 (centre 1.5 and 7: round 2, floor 1, ceil 2).
+# 22×30 → short side 22: PyTorchVideo's long side is 29 (floor(30 / 22 * 22)), torchvision's 30.
+def index_frames(height, width, frames=2):
+    """Frames whose pixels say where they are (row and column, mod 256): a crop shows its position."""
+    rows = torch.arange(height).view(height, 1).expand(height, width)
+    cols = torch.arange(width).view(1, width).expand(height, width)
+    plane = torch.stack([rows, cols, rows + cols]) % 256
+    return plane.to(torch.uint8).expand(frames, 3, height, width).contiguous()
+
+
+RAW = {"mean": (0.0, 0.0, 0.0), "std": (1 / 255,) * 3}  # normalised values are the uint8 values
+
+
+def test_torchvision_rounding_is_resize_then_center_crop():
+    for height, width in ((45, 59), (59, 45), (22, 30)):
+        frames = smooth_clip(2, height, width)
+        reference = v2.Compose([v2.Resize(36, antialias=True), v2.CenterCrop(33)])(frames)
+        ours = EvalPreset(crop_size=33, resize_size=36, rounding="torchvision", **RAW)(frames)
+        assert torch.equal(ours.round().to(torch.uint8), reference.permute(1, 0, 2, 3))
+        views = MultiViewPreset(crop_size=33, resize_size=36, num_crops=3, rounding="torchvision", **RAW)(frames)
+        assert torch.equal(views[1], ours)  # the middle view is the centre crop
+
+
+@pytest.mark.parametrize(("height", "width"), [(38, 42), (42, 38), (38, 38)])  # margins 5 and 9: 2.5, 4.5
+def test_pytorchvideo_rounding_is_its_uniform_crop(pytorchvideo_functional, height, width):
+    frames = index_frames(height, width)
+    theirs = frames.permute(1, 0, 2, 3).float()  # C×T×H×W, as PyTorchVideo takes it
+    views = MultiViewPreset(crop_size=33, resize_size=min(height, width), num_crops=3, rounding="pytorchvideo", **RAW)
+    ours = views(frames)
+    for index in range(3):
+        assert torch.equal(ours[index], pytorchvideo_functional.uniform_crop(theirs, 33, index)), index
+    centre = EvalPreset(crop_size=33, resize_size=min(height, width), rounding="pytorchvideo", **RAW)(frames)
+    assert torch.equal(centre, pytorchvideo_functional.uniform_crop(theirs, 33, 1))
+    other = EvalPreset(crop_size=33, resize_size=min(height, width), rounding="torchvision", **RAW)(frames)
+    assert not torch.equal(centre, other)  # these sizes tell the rules apart
+
+
+@pytest.mark.parametrize(("height", "width"), [(22, 30), (30, 22), (104, 120), (45, 59)])
+def test_pytorchvideo_rounding_resizes_to_its_short_side_scale_size(pytorchvideo_functional, height, width):
+    short_side = {104: 182}.get(min(height, width), 22)
+    theirs = pytorchvideo_functional.short_side_scale(torch.zeros(3, 1, height, width), short_side).shape[-2:]
+    assert resized_size(height, width, short_side, "pytorchvideo") == tuple(theirs)
+    views = MultiViewPreset(crop_size=short_side, resize_size=short_side, num_crops=3, rounding="pytorchvideo", **RAW)
+    assert views(smooth_clip(1, height, width)).shape[-2:] == (short_side, short_side)
+    if (height, width) in ((22, 30), (104, 120)):  # where torchvision's long side is a pixel longer
+        assert resized_size(height, width, short_side, "torchvision") != tuple(theirs)

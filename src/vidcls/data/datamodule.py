@@ -14,7 +14,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, FrameSampling, resolve_clip
+from vidcls.clip import ClipSpec, EvalRounding, FrameSampling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
 from vidcls.data.formats import ClassFolders, DatasetFormat, ListFiles, open_format
@@ -49,6 +49,8 @@ class VideoDataModule(L.LightningDataModule):
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
             here (:meth:`use_run`); the resolved clip is :attr:`clip`.
+        eval_rounding: whose rounding the evaluation resize and crops follow ("torchvision", "transformers",
+            "pytorchvideo"); default: the model's, so its clips are its reference evaluation's to the pixel.
         clips_per_video: training clips read from each video per visit, in one decoding pass
             (repeated augmentation): a batch then holds ``batch_size * clips_per_video`` clips.
             Decoding is shared, so clips per second rise; the clips of a batch are less
@@ -94,6 +96,7 @@ class VideoDataModule(L.LightningDataModule):
         randaug_ops: int | None = None,
         randaug_magnitude: int | None = None,
         erase_prob: float | None = None,
+        eval_rounding: EvalRounding | None = None,
         sampling: FrameSampling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = DecoderSettings.decoder,

@@ -4,7 +4,8 @@ Spatial work (resize, crop, flip) runs on uint8 frames, before conversion to flo
 a quarter of the bytes; training crops before it resizes, so it resizes only the pixels it keeps.
 Input is a decoded clip ``T×C×H×W`` uint8; output is what the models take, ``C×T×H×W`` float,
 normalised. :func:`train_transform`, :func:`eval_transform` and :func:`multi_view_transform` build each
-preset from the one clip contract (:class:`~vidcls.clip.ClipSpec`).
+preset from the one clip contract (:class:`~vidcls.clip.ClipSpec`); the evaluation presets round
+the resize and the crop positions as the clip's ``eval_rounding`` library does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torchvision.transforms import v2
 
-from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec
+from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec, EvalRounding, crop_offset, resized_size
 
 
 class Normalise:
@@ -145,37 +146,13 @@ class TrainPreset:
         return clip if self.erasing is None else self.erasing(clip)
 
 
-class EvalPreset:
-    """Short-side resize and centre crop, then scale to [0, 1] and normalise.
-
-    The crop makes every clip the same size, so videos of different sizes batch together
-    (the tutorial's validation loader has no crop and fails on mixed sizes).
-    """
-
-    def __init__(
-        self,
-        *,
-        crop_size: int = 224,
-        resize_size: int = 256,
-        mean: Sequence[float] = KINETICS_MEAN,
-        std: Sequence[float] = KINETICS_STD,
-    ):
-        self.transforms = v2.Compose(
-            [
-                v2.Resize(resize_size, antialias=True),
-                v2.CenterCrop(crop_size),
-                Normalise(mean, std),
-            ]
-        )
-
-    def __call__(self, frames: torch.Tensor) -> torch.Tensor:
-        return self.transforms(frames)
-
-
 class MultiViewPreset:
     """Evaluation with several spatial crops: short-side resize, then ``num_crops`` squares of
     ``crop_size`` spread evenly along the long side (left, centre, right for 3, as in the
     standard 3-crop test protocol), normalised. Returns ``num_crops×C×T×H×W``.
+
+    The resized size and the crop positions are rounded as ``rounding``'s library rounds them
+    (:data:`~vidcls.clip.ROUNDING_RULES`), so a family's clip is its reference evaluation's to the pixel.
     """
 
     def __init__(
@@ -186,23 +163,41 @@ class MultiViewPreset:
         num_crops: int = 3,
         mean: Sequence[float] = KINETICS_MEAN,
         std: Sequence[float] = KINETICS_STD,
+        rounding: EvalRounding = "torchvision",
     ):
         self.crop_size = crop_size
+        self.resize_size = resize_size
         self.num_crops = num_crops
-        self.resize = v2.Resize(resize_size, antialias=True)
+        self.rounding = rounding
         self.normalise = Normalise(mean, std)
 
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
-        frames = self.resize(frames)
-        height, width = frames.shape[-2:]
-        size = self.crop_size
+        size = resized_size(*frames.shape[-2:], self.resize_size, self.rounding)
+        if size != tuple(frames.shape[-2:]):
+            frames = v2.functional.resize(frames, list(size), antialias=True)
+        height, width = size
         crops = []
         for i in range(self.num_crops):
             position = 0.5 if self.num_crops == 1 else i / (self.num_crops - 1)
-            top = round((height - size) * (position if height > width else 0.5))
-            left = round((width - size) * (position if width >= height else 0.5))
-            crops.append(v2.functional.crop(frames, top, left, size, size))
+            top = crop_offset(height - self.crop_size, position if height > width else 0.5, self.rounding)
+            left = crop_offset(width - self.crop_size, position if width >= height else 0.5, self.rounding)
+            crops.append(v2.functional.crop(frames, top, left, self.crop_size, self.crop_size))
         return torch.stack([self.normalise(crop) for crop in crops])
+
+
+class EvalPreset(MultiViewPreset):
+    """Short-side resize and centre crop, then scale to [0, 1] and normalise: the single centre view.
+
+    The crop makes every clip the same size, so videos of different sizes batch together
+    (the tutorial's validation loader has no crop and fails on mixed sizes).
+    """
+
+    def __init__(self, *, crop_size: int = 224, resize_size: int = 256, mean: Sequence[float] = KINETICS_MEAN,
+                 std: Sequence[float] = KINETICS_STD, rounding: EvalRounding = "torchvision"):
+        super().__init__(crop_size=crop_size, resize_size=resize_size, num_crops=1, mean=mean, std=std, rounding=rounding)
+
+    def __call__(self, frames: torch.Tensor) -> torch.Tensor:
+        return super().__call__(frames)[0]
 
 
 def train_transform(clip: ClipSpec) -> TrainPreset:
@@ -214,10 +209,12 @@ def train_transform(clip: ClipSpec) -> TrainPreset:
 
 
 def eval_transform(clip: ClipSpec) -> EvalPreset:
-    return EvalPreset(crop_size=clip.crop_size, resize_size=clip.eval_resize, mean=clip.mean, std=clip.std)
+    return EvalPreset(crop_size=clip.crop_size, resize_size=clip.eval_resize, mean=clip.mean, std=clip.std,
+                      rounding=clip.eval_rounding)
 
 
 def multi_view_transform(clip: ClipSpec) -> MultiViewPreset:
     return MultiViewPreset(
-        crop_size=clip.crop_size, resize_size=clip.eval_resize, num_crops=clip.test_crops, mean=clip.mean, std=clip.std
+        crop_size=clip.crop_size, resize_size=clip.eval_resize, num_crops=clip.test_crops, mean=clip.mean, std=clip.std,
+        rounding=clip.eval_rounding,
     )
