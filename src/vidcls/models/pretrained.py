@@ -27,7 +27,7 @@ from torch import nn
 
 from vidcls.errors import VidclsError
 from vidcls.io import load_file, load_safely
-from vidcls.models.registry import WEIGHT_LAYOUTS, build_model, head_rows, list_models, model_entry, published_classes
+from vidcls.models.registry import WEIGHT_LAYOUTS, build_model, list_models, model_entry
 
 StateDict = dict[str, torch.Tensor]
 log = logging.getLogger(__name__)
@@ -101,27 +101,16 @@ def build_network(
         return network, network.network_config()
     network = build_model(model, len(classes), **options)
     if pretrained:
-        load_pretrained(network, model, pretrained, classes)
+        load_pretrained(network, model, pretrained)
     return network, None
 
 
-def load_pretrained(network: nn.Module, model: str, source: str, classes: Sequence[str] | None = None) -> list[str]:
-    """Load ``source`` into ``network`` (built as registry ``model``); return the head keys left re-initialised.
-
-    Published weights (``source`` a model's name) whose head names ``classes`` in another order
-    keep that head, its rows reordered to ``classes``; a head of as many other classes is re-initialised.
-    """
+def load_pretrained(network: nn.Module, model: str, source: str) -> list[str]:
+    """Load ``source`` into ``network`` (built as registry ``model``); return the head keys left re-initialised."""
     state = read_weights(source, model_entry(model).weight_layouts)
     own = network.state_dict()
     head = _head(model)
     differs = [key for key in state if key in own and state[key].shape != own[key].shape]
-    rows = None
-    if classes is not None and source in published_weights() and (named := published_classes(model, source)):
-        rows = head_rows(named, classes)
-        if rows is None:  # as many classes, but others: the published head means nothing here
-            differs += [key for key in state if _in(key, head) and key not in differs]
-        else:
-            state.update({key: value[rows] for key, value in state.items() if _in(key, head)})
     reinitialised = [key for key in differs if _in(key, head)]
     if wrong := [key for key in differs if key not in reinitialised]:
         key = wrong[0]
@@ -141,7 +130,7 @@ def load_pretrained(network: nn.Module, model: str, source: str, classes: Sequen
         )
     if reinitialised:
         # a warning, as transformers' "newly initialized" weights are: shown without any logging set up
-        log.warning("Pretrained %s: new head for these classes, re-initialised %s", source, ", ".join(reinitialised))
+        log.warning("Pretrained %s: new head for the class count, re-initialised %s", source, ", ".join(reinitialised))
     return reinitialised
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -178,12 +178,3 @@ def published_classes(name: str, pretrained: str | None = None) -> list[str] | N
     """The class names of ``name``'s published head, in head order (a Hub family: ``pretrained``'s); None if unknown."""
     card = model_entry(name)
     return None if card.published_classes is None else _resolve(card.published_classes)(name, pretrained)
-
-
-def head_rows(head_classes: Sequence[str | None], classes: Sequence[str]) -> list[int] | None:
-    """The row of a published head that scores each of ``classes``: when the head names exactly these
-    classes, in any order; None when it names others (or repeats one)."""
-    if len(set(classes)) != len(classes) or sorted(head_classes, key=str) != sorted(classes):
-        return None
-    row = {name: i for i, name in enumerate(head_classes)}
-    return [row[name] for name in classes]

@@ -21,7 +21,7 @@ from torchvision.ops import stochastic_depth
 
 from vidcls.errors import VidclsError, first_line
 from vidcls.io import load_safely
-from vidcls.models.registry import HubFamily, head_rows, list_models, model_entry
+from vidcls.models.registry import HubFamily, list_models, model_entry
 
 try:
     import transformers
@@ -127,6 +127,15 @@ def checkpoint_config(family_name: str, pretrained: str) -> transformers.Pretrai
     if config.model_type != family_name:
         raise VidclsError(f"pretrained {pretrained!r} is a {config.model_type} checkpoint, not {family_name}")
     return config
+
+
+def head_rows(head_classes: Sequence[str | None], classes: Sequence[str]) -> list[int] | None:
+    """The row of a published head that scores each of ``classes``: when the head names exactly these
+    classes, in any order; None when it names others (or repeats one)."""
+    if len(set(classes)) != len(classes) or sorted(head_classes, key=str) != sorted(classes):
+        return None
+    row = {name: i for i, name in enumerate(head_classes)}
+    return [row[name] for name in classes]
 
 
 def _reorder_classifier(model: transformers.PreTrainedModel, rows: Sequence[int]) -> None:
