@@ -77,11 +77,8 @@ def build(
         checkpoint_labels = checkpoint_config(family_name, pretrained).id2label
         model = _hub_call(pretrained, lambda: model_class.from_pretrained(
             pretrained, ignore_mismatched_sizes=True, **label_config, **config_options))
-        rows = head_rows([checkpoint_labels.get(i) for i in range(len(checkpoint_labels))], labels)
-        if rows is None:
-            _reset_classifier(model)  # other classes: the checkpoint's head means nothing here
-        elif rows != list(range(num_classes)):
-            _reorder_classifier(model, rows)  # the same classes in another order (a dataset's published one)
+        if [checkpoint_labels.get(i) for i in range(num_classes)] != labels:
+            _reset_classifier(model)  # same class count, other classes: the checkpoint's head means nothing here
     else:
         model_config = getattr(transformers, family.config).from_dict({**(config or {}), **config_options, **label_config})
         model = model_class(model_config)
@@ -127,22 +124,6 @@ def checkpoint_config(family_name: str, pretrained: str) -> transformers.Pretrai
     if config.model_type != family_name:
         raise VidclsError(f"pretrained {pretrained!r} is a {config.model_type} checkpoint, not {family_name}")
     return config
-
-
-def head_rows(head_classes: Sequence[str | None], classes: Sequence[str]) -> list[int] | None:
-    """The row of a published head that scores each of ``classes``: when the head names exactly these
-    classes, in any order; None when it names others (or repeats one)."""
-    if len(set(classes)) != len(classes) or sorted(head_classes, key=str) != sorted(classes):
-        return None
-    row = {name: i for i, name in enumerate(head_classes)}
-    return [row[name] for name in classes]
-
-
-def _reorder_classifier(model: transformers.PreTrainedModel, rows: Sequence[int]) -> None:
-    """The head's rows in the run's class order: a published classifier tests on its dataset without training."""
-    with torch.no_grad():
-        model.classifier.weight.copy_(model.classifier.weight[list(rows)])
-        model.classifier.bias.copy_(model.classifier.bias[list(rows)])
 
 
 def _reset_classifier(model: transformers.PreTrainedModel) -> None:
