@@ -2,9 +2,11 @@
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from vidcls.cli import main
 from vidcls.data.formats import open_format
@@ -76,3 +78,31 @@ def test_the_ssv2_videomae_recipe_trains_on_segments_without_flips(published_dat
     assert (clip.randaug_ops, clip.randaug_magnitude, clip.erase_prob) == (4, 7, 0.25)
     assert cli.datamodule.datasets["train"].segments and cli.model.classes == cli.datamodule.format.classes()
     assert cli.trainer.global_step == 1
+
+
+def test_a_published_classifier_tests_on_its_dataset_without_training(published_dataset, hub_checkpoint,
+                                                                      tiny_hub_options, tmp_path):
+    """Its head names the dataset's classes in another order: kept, and reordered to the dataset's."""
+    transformers = pytest.importorskip("transformers")
+    from safetensors.torch import load_file
+
+    from vidcls.training.config import run_lightning
+
+    videos, labels = published_dataset("ssv2")
+    classes = open_format("ssv2", videos, labels).classes()
+    head_order = [classes[2], classes[0], classes[1]]
+    folder = tmp_path / "ssv2_classifier"
+    config = transformers.VideoMAEConfig(**tiny_hub_options("videomae"), id2label=dict(enumerate(head_order)),
+                                         label2id={name: i for i, name in enumerate(head_order)})
+    transformers.VideoMAEForVideoClassification(config).save_pretrained(folder)
+    shutil.copy(hub_checkpoint("videomae") / "preprocessor_config.json", folder)
+    cli = run_lightning(["test", "--model.model", "videomae", "--model.pretrained", str(folder), "--data.dataset", "ssv2",
+                         "--data.root", str(videos), "--data.annotations", str(labels), "--data.num_workers", "0",
+                         "--data.batch_size", "4", "--trainer.accelerator", "cpu", "--trainer.enable_progress_bar",
+                         "false", "--trainer.default_root_dir", str(tmp_path / "run")])
+    saved = load_file(folder / "model.safetensors")["classifier.weight"]
+    rows = [head_order.index(name) for name in classes]
+    assert cli.model.classes == classes
+    assert torch.equal(cli.model.network.model.classifier.weight, saved[rows])
+    report = json.loads(next((tmp_path / "run").rglob("report.json")).read_text())
+    assert report["videos"] == 3
