@@ -180,6 +180,11 @@ def test_ucf101s_own_list_without_its_classes_is_one_line_naming_the_cure(publis
     with pytest.raises(DatasetError, match=f"^{listed}: labels are class indices, but index 0 has no video") as caught:
         VideoDataModule(train_list=str(listed), num_workers=0).setup("fit")
     assert "--data.dataset ucf101" in str(caught.value) and "\n" not in str(caught.value)
+    tests = tmp_path / "testlist01.txt"
+    tests.write_bytes(b"".join(f"{videos}/".encode() + line for line in (lists / "testlist01.txt").read_bytes().splitlines(True)))
+    with pytest.raises(DatasetError, match=f"^{tests}:1: expected a path and a label .*--data.dataset ucf101"):
+        VideoDataModule(train_list=str(listed), val_list=str(tests), classes=str(lists / "classInd.txt"),
+                        num_workers=0).setup("fit")
     datamodule = VideoDataModule(train_list=str(listed), classes=str(lists / "classInd.txt"), num_workers=0)
     datamodule.setup("fit")
     assert datamodule.classes == ["ApplyEyeMakeup", "BandMarching", "HandstandPushups"]

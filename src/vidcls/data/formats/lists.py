@@ -42,7 +42,8 @@ def read_list_file(list_file: str | Path, allow_empty: bool = False, allow_missi
     for line_no, path_text, label, start, end in rows:
         origin = f"{list_file}:{line_no}"
         if not path_text or not label:
-            raise DatasetError(f"{origin}: expected a path and a label")
+            raise DatasetError(f"{origin}: expected a path and a label (a published set's test list without labels,"
+                               " such as UCF101's, reads with --data.dataset ucf101)")
         path = Path(path_text) if Path(path_text).is_absolute() else base / path_text
         videos.append(LabelledVideo(path, label, origin, _span(start, end, origin)))
     videos = existing(videos, allow_missing)
