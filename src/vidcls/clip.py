@@ -28,6 +28,7 @@ KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+FrameSampling = Literal["dense", "segment"]
 
 # Whose integer rounding an evaluation clip's resize and crop follow: each family's reference evaluation. They
 # differ by a pixel on some frame sizes (installed sources: torchvision.transforms.v2 Resize and CenterCrop,
@@ -55,6 +56,12 @@ class ClipSpec:
     published Kinetics protocol is 10 × 3; 1 × 1 is the fast single centre view). ``eval_rounding``
     names the library whose evaluation resize and crop a clip follows to the pixel (:data:`ROUNDING_RULES`).
 
+    ``sampling`` "segment" is TSN's instead (Wang et al. 2016; the Something-Something recipes of
+    TSM and VideoMAE): the whole video (or its labelled span) is cut into ``num_frames`` equal
+    parts and one frame is taken from each, at random in training and at the centre in
+    evaluation (with ``test_clips`` > 1, the views take evenly spaced offsets within the parts);
+    ``clip_duration`` is then unused. Suited to short clips whose whole extent is the action.
+
     Two augmentations of training clips, off by default (evaluation clips never get them), as the
     VideoMAE fine-tuning recipes use them: RandAugment, ``randaug_ops`` operations a clip (0: off),
     drawn once per clip and applied alike to every frame, each at ``randaug_magnitude`` on the
@@ -78,6 +85,7 @@ class ClipSpec:
     randaug_magnitude: int = 7
     erase_prob: float = 0.0
     eval_rounding: EvalRounding = "torchvision"
+    sampling: FrameSampling = "dense"
 
     def __post_init__(self) -> None:
         # YAML and JSON give lists: store tuples, so equal specs compare equal and stay hashable
@@ -103,6 +111,8 @@ class ClipSpec:
             problems.append("mean and std need three values each, std positive")
         if self.eval_rounding not in ROUNDING_RULES:
             problems.append(f"eval_rounding {self.eval_rounding!r} is not one of {', '.join(get_args(EvalRounding))}")
+        if self.sampling not in get_args(FrameSampling):
+            problems.append(f"sampling {self.sampling!r} is not one of {', '.join(get_args(FrameSampling))}")
         if problems:
             raise VidclsError(f"clip settings: {'; '.join(problems)}")
 
@@ -141,7 +151,8 @@ class ClipSpec:
         return {
             "clip_duration": self.clip_duration,
             "num_frames": self.num_frames,
-            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included",
+            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included"
+            if self.sampling == "dense" else "the video cut into num_frames equal parts, the centre frame of each",
             "resize_short_side": self.eval_resize,
             "resize_long_side": ROUNDING_RULES[self.eval_rounding]["long"],
             "center_crop": self.crop_size,

@@ -1,4 +1,4 @@
-"""VideoDataModule: turns a folder or list files into train/val/test loaders for Lightning."""
+"""VideoDataModule: turns a dataset (a published set, class folders or list files) into train/val/test loaders for Lightning."""
 
 from __future__ import annotations
 
@@ -14,35 +14,38 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, EvalRounding, resolve_clip
+from vidcls.clip import ClipSpec, EvalRounding, FrameSampling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
-from vidcls.data.sources import (
-    LabelledVideo,
-    VideoSample,
-    infer_classes,
-    read_classes_file,
-    read_list_file,
-    resolve_labels,
-    scan_class_folders,
-)
+from vidcls.data.formats import ClassFolders, DatasetFormat, ListFiles, open_format
+from vidcls.data.sources import VideoSample, read_classes_file
 from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
 
 
 class VideoDataModule(L.LightningDataModule):
-    """Clips from class folders (``root/<split>/<class>/<video>``) or list files, one per split.
+    """Clips from a published dataset, class folders (``root/<split>/<class>/<video>``) or list files.
 
     Args:
-        root: dataset folder with ``train``, ``val`` and optionally ``test`` class folders.
-        train_list, val_list, test_list: list files (``path label`` lines or CSV with a
-            ``path,label`` header); each replaces the folder of its split.
-        classes: class names in index order, or a file with one per line. Default: the sorted
-            labels of the train split. A checkpoint's classes are passed here at test time.
+        root: dataset folder with ``train``, ``val`` and optionally ``test`` class folders; with
+            ``dataset``, the folder of the set's videos as published (``UCF-101``, ...).
+        train_list, val_list, test_list: list files (``path label [start end]`` lines, or a CSV
+            with a ``path,label[,start,end]`` header, or a manifest of ``vidcls data verify``); each
+            replaces its split's folder, or its split of ``dataset``.
+        classes: class names in index order, or a file (one name a line, or ``index name`` lines as
+            UCF101's ``classInd.txt``). Default: the dataset's own classes in its published order,
+            else the sorted labels of the train split. A checkpoint's classes are passed here at test time.
+        dataset: a published set read from its own annotation files (:mod:`vidcls.data.formats`):
+            ``ucf101``, ``hmdb51``, ``ssv2`` or ``diving48``. UCF101 and HMDB51 have no val split:
+            val and test read the split's test list; SSv2's val and test read its validation set.
+        annotations: the folder of the set's annotation files (``ucfTrainTestlist``, ...).
+        split: which of the set's numbered splits (1, 2 or 3 for UCF101 and HMDB51).
+        allow_missing: skip (and count) annotated videos whose file is missing, as after a
+            partial download; by default a missing video is an error naming its line.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
-            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob: the clip (:class:`~vidcls.clip.ClipSpec` says what each
-            means). Each one left unset comes from the model being trained or tested (its
+            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob, sampling: the clip
+            (:class:`~vidcls.clip.ClipSpec` says what each means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
             here (:meth:`use_run`); the resolved clip is :attr:`clip`.
@@ -73,6 +76,10 @@ class VideoDataModule(L.LightningDataModule):
         val_list: str | None = None,
         test_list: str | None = None,
         classes: list[str] | str | None = None,
+        dataset: str | None = None,
+        annotations: str | None = None,
+        split: int = 1,
+        allow_missing: bool = False,
         batch_size: int = 8,
         num_workers: int = 4,
         num_frames: int | None = None,
@@ -90,6 +97,7 @@ class VideoDataModule(L.LightningDataModule):
         randaug_magnitude: int | None = None,
         erase_prob: float | None = None,
         eval_rounding: EvalRounding | None = None,
+        sampling: FrameSampling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = DecoderSettings.decoder,
         decode_device: str = DecoderSettings.decode_device,
@@ -118,6 +126,17 @@ class VideoDataModule(L.LightningDataModule):
         return self._run_clip or resolve_clip(None, self.given_clip)
 
     @cached_property
+    def format(self) -> DatasetFormat:
+        """Where the videos and labels come from: each split's list file, over the published set or the class folders."""
+        hp = self.hparams
+        if hp.dataset:
+            under = open_format(hp.dataset, self.root, hp.annotations, hp.split, hp.allow_missing)
+        else:
+            under = ClassFolders(self.root) if self.root is not None else None
+        classes_file = self._given_classes if isinstance(self._given_classes, str) else None
+        return ListFiles(self.lists, under, classes_file, hp.allow_missing)
+
+    @cached_property
     def given_classes(self) -> list[str] | None:
         """The class names given here, in index order (a list, or read from a classes file); None when not given."""
         given = self._given_classes
@@ -127,8 +146,8 @@ class VideoDataModule(L.LightningDataModule):
 
     @cached_property
     def classes(self) -> list[str]:
-        """Class names in index order: the run's (:meth:`use_run`), else given, else inferred from the train split."""
-        return self.given_classes or infer_classes(self._videos("train"))
+        """Class names in index order: the run's (:meth:`use_run`), else given, else the dataset's (published order or inferred)."""
+        return self.given_classes or self.format.classes()
 
     def use_run(self, classes: list[str], clip: ClipSpec) -> None:
         """Index labels by ``classes`` and cut clips by ``clip``: what the run's resolver decided for model and data."""
@@ -146,15 +165,8 @@ class VideoDataModule(L.LightningDataModule):
         return Path(log_dir) / "bad_videos.csv" if log_dir else None
 
     def has_split(self, split: str) -> bool:
-        """True when the split has a list file or a folder under ``root``."""
-        return bool(self.lists[split]) or (self.root is not None and (self.root / split).is_dir())
-
-    def _videos(self, split: str) -> list[LabelledVideo]:
-        if self.lists[split]:
-            return read_list_file(self.lists[split])
-        if self.root is None:
-            raise DatasetError(f"no data for the {split} split: give root or {split}_list")
-        return scan_class_folders(self.root / split)
+        """True when the split has a list file, a folder under ``root``, or is a split of the published dataset."""
+        return self.format.has_split(split)
 
     def _test_split(self) -> str:
         """Kinetics publishes no test labels, so testing falls back to the val split, and says so."""
@@ -173,6 +185,7 @@ class VideoDataModule(L.LightningDataModule):
                                      decode_device=self.decode_device, decode_timeout=hp.decode_timeout),
             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
             bad_video_log=self.bad_video_log,
+            segments=clip.sampling == "segment",
         )
         if stage == "fit":
             self.datasets["train"] = VideoClipDataset(
@@ -197,7 +210,7 @@ class VideoDataModule(L.LightningDataModule):
             )
 
     def _samples(self, split: str) -> list[VideoSample]:
-        return resolve_labels(self._videos(split), self.classes)
+        return self.format.samples(split, self.classes)
 
     @property
     def decode_device(self) -> str:

@@ -3,9 +3,9 @@
 A :class:`Predictor` holds a plain network with its checkpoint's classes and clip contract
 (:class:`~vidcls.clip.ClipSpec`, read by :func:`~vidcls.models.checkpoint.load_network`, without
 Lightning), so a video is turned into model input exactly as the test clips were: every kind of
-prediction goes through one path: clip start times → :func:`~vidcls.data.sampling.clip_frame_times` →
-:class:`~vidcls.data.decoding.VideoReader` → :func:`~vidcls.data.transforms.multi_view_transform`
-(the test crops) → softmax, averaged over the views. :class:`ClipViews` builds a video's views
+prediction goes through one path: frame times (:func:`~vidcls.data.sampling.evaluation_clips`, the
+clip's dense or segment sampling) → :class:`~vidcls.data.decoding.VideoReader` →
+:func:`~vidcls.data.transforms.multi_view_transform` (the test crops) → softmax, averaged over the views. :class:`ClipViews` builds a video's views
 (picklable, so DataLoader workers build them too); :meth:`Predictor.predict_many` streams many
 videos through workers (:mod:`vidcls.inference.corpus`) and runs their clips in batches across
 videos, and :meth:`Predictor.predict` is that path for one video.
@@ -27,7 +27,7 @@ from torch import nn
 from vidcls.clip import ClipSpec
 from vidcls.data.decoding import DecoderSettings, VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
-from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
+from vidcls.data.sampling import clip_frame_times, evaluation_clips, span_timeline, uniform_clip_starts, window_starts
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
 from vidcls.errors import VidclsError, VideoReadError
 from vidcls.inference.corpus import corpus, view_loader
@@ -87,16 +87,21 @@ class ClipViews:
         self.max_duration = max_duration
         self.decoding = decoding
 
-    def __call__(self, path: str | Path) -> torch.Tensor:
-        """``clips×crops×C×T×H×W``, the clips at the centres of equal parts of the video."""
-        with self.open(path) as reader:
-            starts = uniform_clip_starts(reader.info, self.clip.clip_duration, self.num_clips)
-            return self.clips(reader, starts, self.clip.clip_duration)
+    @property
+    def segments(self) -> bool:
+        """True when the checkpoint's clip is TSN's segment sampling, not dense clips."""
+        return self.clip.sampling == "segment"
 
-    def clips(self, reader: VideoReader, starts: Sequence[float], duration: float) -> torch.Tensor:
-        """The ``duration``-second clip at each start with its crops: ``len(starts)×crops×C×T×H×W``."""
-        frame_times = (clip_frame_times(start, duration, self.clip.num_frames, reader.info.fps) for start in starts)
-        return torch.stack([self.transform(reader.frames_at(times)) for times in frame_times])
+    def __call__(self, path: str | Path) -> torch.Tensor:
+        """``clips×crops×C×T×H×W``: the evaluation clips spread over the video (dense, or TSN's parts)."""
+        with self.open(path) as reader:
+            clip_times = evaluation_clips(reader.info, self.clip.num_frames, self.clip.clip_duration, self.num_clips,
+                                          self.segments)
+            return self.clips(reader, clip_times)
+
+    def clips(self, reader: VideoReader, clip_times: Sequence[Sequence[float]]) -> torch.Tensor:
+        """The clip read at each list of frame times, with its crops: ``len(clip_times)×crops×C×T×H×W``."""
+        return torch.stack([self.transform(reader.frames_at(times)) for times in clip_times])
 
     def open(self, path: str | Path) -> VideoReader:
         """A reader for the video file ``path``, once its header shows it within the size and duration limits."""
@@ -220,8 +225,13 @@ class Predictor:
         with self.views.open(path) as reader:
             info = reader.info
             starts = window_starts(info, window, stride or window / 2)
-            batches = (self.views.clips(reader, starts[i : i + self.batch_size], window)
-                       for i in range(0, len(starts), self.batch_size))
+            if self.views.segments:  # each window's parts
+                clip_times = [evaluation_clips(span_timeline(info, start - info.begin, start - info.begin + window),
+                                               self.clip.num_frames, window, segments=True)[0] for start in starts]
+            else:
+                clip_times = [clip_frame_times(start, window, self.clip.num_frames, info.fps) for start in starts]
+            batches = (self.views.clips(reader, clip_times[i : i + self.batch_size])
+                       for i in range(0, len(clip_times), self.batch_size))
             probabilities = torch.cat([self._score(views, None)[0] for views in batches])
             windows = [
                 Window(start - info.begin, min(start + window, info.end) - info.begin, self.ranked(p, top_k))
