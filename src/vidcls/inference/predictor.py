@@ -71,7 +71,7 @@ class Timeline:
 
 
 class ClipViews:
-    """A video file → its views as the network takes them: ``num_clips`` uniform clips × ``num_crops`` crops.
+    """A video file → its views as the network takes them: ``num_clips`` evaluation clips × ``num_crops`` crops.
 
     Picklable and without the network, so DataLoader workers build views exactly as
     :meth:`Predictor.predict` does. A video whose frames exceed ``max_pixels`` or that lasts over
@@ -305,7 +305,7 @@ def in_input_order(items: Iterable[dict], batch_size: int, score: Scorer) -> Ite
     """Results of the loader's videos in their order, their clips run ``batch_size`` at a time across videos.
 
     A batch may end inside a video: its clips are scored in two batches and its result waits for
-    both. At most one batch of clips and the videos they belong to are held.
+    both. Between batches fewer than ``batch_size`` clips wait, with the videos they belong to.
     """
     waiting: deque[_Video] = deque()  # in input order, result not yet given
     queued: deque[tuple[_Video, torch.Tensor]] = deque()  # clips not yet run, with their video
