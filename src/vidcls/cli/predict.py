@@ -133,8 +133,14 @@ def main(argv: Sequence[str]) -> int:
         from vidcls.inference.corpus import local_processes
         from vidcls.io import available_cores
 
-        cores = 0 if on_gpu else max(available_cores() // local_processes(), 1)  # GPU decoding: in this process
-        workers = cores if args.workers is None else args.workers
+        cores = max(available_cores() // local_processes(), 1)
+        workers = (0 if on_gpu else cores) if args.workers is None else args.workers  # GPU decoding: in this process
+        if predictor.device.type == "cpu" and workers and "OMP_NUM_THREADS" not in os.environ:
+            # the network's threads on the cores the workers leave: more threads than free cores make every
+            # batch wait for a descheduled one (measured for training: benchmarks/train_throughput.py)
+            import torch
+
+            torch.set_num_threads(max(cores - workers, 1))
         for result in predictor.predict_many(videos, workers=workers, features=bool(args.features)):
             if result.error is not None:
                 yield {"path": result.path, "error": result.error}, None
