@@ -121,3 +121,26 @@ def test_paths_are_streamed_not_held(predictor, tmp_path):
     assert [r.path for r in first] == [str(tmp_path / f"{i}.mp4") for i in range(3)]
     assert taken <= 3 + 2 * 2 + 1  # what was given back, and the workers' prefetch (2 each)
     results.close()
+
+
+def test_a_video_past_the_decode_timeout_is_an_error_and_the_run_goes_on(tiny_checkpoint, corpus_dir, monkeypatch):
+    import threading
+
+    from vidcls.data.decoding import DecoderSettings, VideoReader
+
+    videos = sorted((corpus_dir / "a").iterdir())
+    release = threading.Event()
+    real_frames_at = VideoReader.frames_at
+
+    def frames_at(reader, times):
+        if reader.path == videos[1]:
+            release.wait(10)  # stands for FFmpeg stuck on a pathological file
+        return real_frames_at(reader, times)
+
+    monkeypatch.setattr(VideoReader, "frames_at", frames_at)
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu", decoding=DecoderSettings(decode_timeout=0.5))
+    try:
+        results = list(predictor.predict_many(videos, workers=0))
+    finally:
+        release.set()
+    assert [r.error for r in results] == [None, "decoding took longer than 0.5 s", None, None]

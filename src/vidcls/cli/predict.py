@@ -75,6 +75,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--decode-device", choices=("cpu", "cuda"), default="cpu",
                         help="cuda: decode with torchcodec on the model's GPU (NVDEC); give --workers 0 or few, "
                              "each worker opens a CUDA context")
+    parser.add_argument("--decode-timeout", type=float, metavar="SECONDS",
+                        help="give up a video whose views take longer to decode: an error row (default 30; 0: wait)")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
                         help="refuse larger frames (width x height) before decoding (default 4096*4096; 0: no limit)")
     parser.add_argument("--max-duration", type=float, metavar="SECONDS",
@@ -84,8 +86,9 @@ def main(argv: Sequence[str]) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
-    if args.workers is not None and args.workers < 0:
-        parser.error("--workers must be 0 or more")
+    for name in ("workers", "decode_timeout"):
+        if (getattr(args, name) or 0) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be 0 or more")
     if not args.paths and not args.list:
         parser.error("give video files or folders, or --list FILE")
     try:
@@ -109,7 +112,8 @@ def main(argv: Sequence[str]) -> int:
         device=device,
         max_pixels=args.max_pixels or None,
         max_duration=args.max_duration,
-        decoding=DecoderSettings(decode_device=device if on_gpu and device and device.startswith("cuda") else args.decode_device),
+        decoding=DecoderSettings(decode_device=device if on_gpu and device and device.startswith("cuda") else args.decode_device,
+                                 **({} if args.decode_timeout is None else {"decode_timeout": args.decode_timeout or None})),
         **chosen,  # the Predictor's defaults otherwise
     )
 

@@ -16,15 +16,13 @@ import csv
 import logging
 import random
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Literal
 
 import torch
 from torch.utils.data import Dataset
 
-from vidcls.data.decoding import DecoderSettings
+from vidcls.data.decoding import DecodeDeadline, DecoderSettings
 from vidcls.data.info import VideoInfo
 from vidcls.data.sampling import evaluation_clips, span_timeline, training_clip
 from vidcls.data.sources import VideoSample
@@ -78,10 +76,7 @@ class VideoClipDataset(Dataset):
         self.max_replacements = max_replacements
         self.seed = seed
         self.bad_video_log = bad_video_log
-        self._decode_thread: ThreadPoolExecutor | None = None
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_decode_thread": None}  # a worker process starts its own thread
+        self._deadline = DecodeDeadline(decoding.decode_timeout)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -102,21 +97,7 @@ class VideoClipDataset(Dataset):
 
     def _read_in_time(self, index: int) -> dict[str, torch.Tensor | int]:
         """``read_clip``, given up after ``decode_timeout`` seconds: a pathological file must not stall the run."""
-        timeout = self.decoding.decode_timeout
-        if not timeout:
-            return self.read_clip(index)
-        if self._decode_thread is None:
-            self._decode_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidcls-decode")
-        future = self._decode_thread.submit(self.read_clip, index)
-        try:
-            return future.result(timeout=timeout)
-        except FutureTimeout:
-            # FFmpeg cannot be interrupted: leave the stuck thread behind and decode on a new one
-            self._decode_thread.shutdown(wait=False)
-            self._decode_thread = None
-            raise VideoReadError.for_file(
-                self.samples[index].path, f"decoding took longer than {timeout:g} s"
-            ) from None
+        return self._deadline.run(self.samples[index].path, self.read_clip, index)
 
     def _record_failure(self, error: VideoReadError) -> None:
         log.warning("Skipping unreadable video (replaced by another): %s", error)

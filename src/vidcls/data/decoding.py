@@ -10,10 +10,13 @@ Every failure becomes a :class:`~vidcls.errors.VideoReadError` that names the fi
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import av
 import torch
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SeekMode = Literal["exact", "approximate"]
 Decoder = Literal["pyav", "torchcodec"]
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ class DecoderSettings:
     """How videos are decoded, with the defaults: the one declaration behind the ``--data.*`` flags, the dataset and the predictor.
 
     The names are the datamodule's flags; :class:`VideoReader` and :meth:`open` say what each does.
-    ``decode_timeout`` is the seconds after which the dataset abandons a clip (None: wait forever).
+    ``decode_timeout`` is the seconds after which the dataset abandons a clip, and prediction a video
+    (None: wait forever; :class:`DecodeDeadline`).
     """
 
     decoder: Decoder = "pyav"
@@ -47,6 +52,38 @@ class DecoderSettings:
         """A reader of ``path`` with these settings."""
         return VideoReader(path, decoder=self.decoder, seek_mode=self.seek_mode, num_threads=self.decoder_threads,
                            device=self.decode_device)
+
+
+class DecodeDeadline:
+    """Runs a decoding call on a thread of its own and gives it up after ``timeout`` seconds (None or 0: waits).
+
+    FFmpeg cannot be interrupted: a call past its time is left behind on its thread, and the next
+    runs on a new one. Each process starts its own thread: a DataLoader worker, forked or spawned,
+    never inherits its parent's (a forked copy would hold a thread that is not there).
+    """
+
+    def __init__(self, timeout: float | None):
+        self.timeout = timeout
+        self._thread: ThreadPoolExecutor | None = None
+        self._process = os.getpid()
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_thread": None}
+
+    def run(self, path: str | Path, call: Callable[..., Result], *args: object) -> Result:
+        """``call(*args)``, or a :class:`VideoReadError` naming ``path`` once ``timeout`` seconds have passed."""
+        if not self.timeout:
+            return call(*args)
+        if self._thread is None or self._process != os.getpid():
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidcls-decode")
+            self._process = os.getpid()
+        future = self._thread.submit(call, *args)
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            self._thread.shutdown(wait=False)
+            self._thread = None
+            raise VideoReadError.for_file(path, f"decoding took longer than {self.timeout:g} s") from None
 
 
 class VideoReader:

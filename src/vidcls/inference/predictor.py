@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from vidcls.clip import ClipSpec
-from vidcls.data.decoding import DecoderSettings, VideoReader
+from vidcls.data.decoding import DecodeDeadline, DecoderSettings, VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, evaluation_clips, span_timeline, uniform_clip_starts, window_starts
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
@@ -86,6 +86,7 @@ class ClipViews:
         self.max_pixels = max_pixels
         self.max_duration = max_duration
         self.decoding = decoding
+        self._deadline = DecodeDeadline(decoding.decode_timeout)
 
     @property
     def segments(self) -> bool:
@@ -93,7 +94,13 @@ class ClipViews:
         return self.clip.sampling == "segment"
 
     def __call__(self, path: str | Path) -> torch.Tensor:
-        """``clips×crops×C×T×H×W``: the evaluation clips spread over the video (dense, or TSN's parts)."""
+        """``clips×crops×C×T×H×W``: the evaluation clips spread over the video (dense, or TSN's parts).
+
+        Given up after the decoding settings' ``decode_timeout`` seconds: one pathological file must not stall a corpus.
+        """
+        return self._deadline.run(path, self._views, path)
+
+    def _views(self, path: str | Path) -> torch.Tensor:
         with self.open(path) as reader:
             clip_times = evaluation_clips(reader.info, self.clip.num_frames, self.clip.clip_duration, self.num_clips,
                                           self.segments)
@@ -139,10 +146,10 @@ class Predictor:
     clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
     a time, across videos in :meth:`predict_many`. A video whose frames exceed ``max_pixels`` or
     that lasts over ``max_duration`` seconds (None: no limit) is refused from its header, before
-    decoding, with a :class:`VideoReadError`. Videos are read with ``decoding`` (its
-    ``decode_timeout`` is the dataset's, unused here). ``precision="bf16"`` runs the network under
-    autocast. ``feature_layer`` names the classifier module (the model family's head) whose input
-    :meth:`predict_many` returns as features.
+    decoding, with a :class:`VideoReadError`. Videos are read with ``decoding`` (a video's views
+    taking longer than its ``decode_timeout`` are given up, with an error). ``precision="bf16"``
+    runs the network under autocast. ``feature_layer`` names the classifier module (the model
+    family's head) whose input :meth:`predict_many` returns as features.
     """
 
     def __init__(
