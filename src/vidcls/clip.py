@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from vidcls.errors import VidclsError
 
@@ -27,6 +27,11 @@ KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# How a test video's views become one score per class: their mean, or their max (PySlowFast's Charades protocol).
+ViewPooling = Literal["mean", "max"]
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,11 @@ class ClipSpec:
     Training scales the short side to a random size in [``min_scale``, ``max_scale``], takes a
     random ``crop_size`` square and flips with ``hflip_prob``; evaluation scales the short side to
     ``eval_resize`` and takes the centre ``crop_size`` square. Pixels are scaled to [0, 1], then
-    ``(x - mean) / std`` (mean 0.5, std 0.5 gives [-1, 1]). Testing averages the softmax of
-    ``test_clips`` uniformly spaced clips times ``test_crops`` crops along the long side (the
-    published Kinetics protocol is 10 × 3; 1 × 1 is the fast single centre view).
+    ``(x - mean) / std`` (mean 0.5, std 0.5 gives [-1, 1]). Testing scores ``test_clips``
+    uniformly spaced clips times ``test_crops`` crops along the long side (the published Kinetics
+    protocol is 10 × 3; 1 × 1 is the fast single centre view) and pools their class probabilities
+    (softmax, or sigmoid for a multi-label task) by ``view_pooling``: ``mean``, or ``max`` (a class
+    seen in any view counts: PySlowFast's Charades protocol).
     """
 
     num_frames: int = 8
@@ -53,6 +60,7 @@ class ClipSpec:
     std: tuple[float, ...] = KINETICS_STD
     test_clips: int = 1
     test_crops: int = 1
+    view_pooling: ViewPooling = "mean"
 
     def __post_init__(self) -> None:
         # YAML and JSON give lists: store tuples, so equal specs compare equal and stay hashable
@@ -70,6 +78,8 @@ class ClipSpec:
             problems.append(f"hflip_prob {self.hflip_prob} is not a probability")
         if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
             problems.append("mean and std need three values each, std positive")
+        if self.view_pooling not in get_args(ViewPooling):
+            problems.append(f"view_pooling {self.view_pooling!r} is not one of {', '.join(get_args(ViewPooling))}")
         if problems:
             raise VidclsError(f"clip settings: {'; '.join(problems)}")
 
@@ -97,6 +107,10 @@ class ClipSpec:
     def with_given(self, given: Mapping[str, Any]) -> ClipSpec:
         """This spec with every value the user gave (not ``None``) in its place: the user's value always wins."""
         return replace(self, **{key: value for key, value in given.items() if value is not None})
+
+    def pool_views(self, scores: torch.Tensor, dim: int) -> torch.Tensor:
+        """A video's class probabilities from its views' (along ``dim``), pooled by ``view_pooling``."""
+        return scores.amax(dim) if self.view_pooling == "max" else scores.mean(dim)
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:

@@ -14,12 +14,13 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, resolve_clip
+from vidcls.clip import ClipSpec, ViewPooling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
 from vidcls.data.sources import (
     LabelledVideo,
     VideoSample,
+    has_label_sets,
     infer_classes,
     read_classes_file,
     read_list_file,
@@ -28,6 +29,7 @@ from vidcls.data.sources import (
 )
 from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
+from vidcls.task import DEFAULT_TASK, Task
 
 
 class VideoDataModule(L.LightningDataModule):
@@ -36,12 +38,14 @@ class VideoDataModule(L.LightningDataModule):
     Args:
         root: dataset folder with ``train``, ``val`` and optionally ``test`` class folders.
         train_list, val_list, test_list: list files (``path label`` lines or CSV with a
-            ``path,label`` header); each replaces the folder of its split.
+            ``path,label`` header); each replaces the folder of its split. Multi-label lists give a
+            video several labels (``path a;b``, or a CSV ``path,labels``; :mod:`vidcls.data.sources`):
+            such data needs the multi-label task, which the run then takes (:attr:`task`).
         classes: class names in index order, or a file with one per line. Default: the sorted
             labels of the train split. A checkpoint's classes are passed here at test time.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
-            std, test_clips, test_crops: the clip (:class:`~vidcls.clip.ClipSpec` says what each
+            std, test_clips, test_crops, view_pooling: the clip (:class:`~vidcls.clip.ClipSpec` says what each
             means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
@@ -84,6 +88,7 @@ class VideoDataModule(L.LightningDataModule):
         std: Sequence[float] | None = None,
         test_clips: int | None = None,
         test_crops: int | None = None,
+        view_pooling: ViewPooling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = DecoderSettings.decoder,
         decode_device: str = DecoderSettings.decode_device,
@@ -100,6 +105,8 @@ class VideoDataModule(L.LightningDataModule):
         self._given_classes = classes
         self.datasets: dict[str, VideoClipDataset] = {}
         self._run_clip: ClipSpec | None = None  # the run's, from vidcls.training.run.link_run
+        self._run_task: Task = DEFAULT_TASK
+        self._listed: dict[str, list[LabelledVideo]] = {}  # each split read once
 
     @property
     def given_clip(self) -> dict[str, Any]:
@@ -124,10 +131,19 @@ class VideoDataModule(L.LightningDataModule):
         """Class names in index order: the run's (:meth:`use_run`), else given, else inferred from the train split."""
         return self.given_classes or infer_classes(self._videos("train"))
 
-    def use_run(self, classes: list[str], clip: ClipSpec) -> None:
-        """Index labels by ``classes`` and cut clips by ``clip``: what the run's resolver decided for model and data."""
+    @cached_property
+    def task(self) -> Task | None:
+        """The task these videos need: ``"multilabel"`` when they carry label sets; None when each has one label
+        (they train either way: one label is a multi-hot vector with one 1). Class folders hold one label each."""
+        splits = [split for split, listed in self.lists.items() if listed]
+        return "multilabel" if any(has_label_sets(self._videos(split)) for split in splits) else None
+
+    def use_run(self, classes: list[str], clip: ClipSpec, task: Task = DEFAULT_TASK) -> None:
+        """Index labels by ``classes``, cut clips by ``clip`` and make ``task``'s targets (multi-hot for multi-label):
+        what the run's resolver decided for model and data."""
         self.classes = list(classes)
         self._run_clip = clip
+        self._run_task = task
 
     @property
     def num_classes(self) -> int:
@@ -144,11 +160,14 @@ class VideoDataModule(L.LightningDataModule):
         return bool(self.lists[split]) or (self.root is not None and (self.root / split).is_dir())
 
     def _videos(self, split: str) -> list[LabelledVideo]:
-        if self.lists[split]:
-            return read_list_file(self.lists[split])
-        if self.root is None:
-            raise DatasetError(f"no data for the {split} split: give root or {split}_list")
-        return scan_class_folders(self.root / split)
+        if split not in self._listed:
+            if self.lists[split]:
+                self._listed[split] = read_list_file(self.lists[split])
+            elif self.root is None:
+                raise DatasetError(f"no data for the {split} split: give root or {split}_list")
+            else:
+                self._listed[split] = scan_class_folders(self.root / split)
+        return self._listed[split]
 
     def _test_split(self) -> str:
         """Kinetics publishes no test labels, so testing falls back to the val split, and says so."""
@@ -167,6 +186,7 @@ class VideoDataModule(L.LightningDataModule):
                                      decode_device=self.decode_device, decode_timeout=hp.decode_timeout),
             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
             bad_video_log=self.bad_video_log,
+            multi_hot=self.num_classes if self._run_task == "multilabel" else None,
         )
         if stage == "fit":
             self.datasets["train"] = VideoClipDataset(
@@ -236,6 +256,6 @@ def clips_as_batch_entries(items: list[dict]) -> dict[str, torch.Tensor]:
     clips = batch["video"].shape[1]
     return {
         "video": batch["video"].flatten(0, 1),
-        "label": batch["label"].repeat_interleave(clips),
+        "label": batch["label"].repeat_interleave(clips, dim=0),  # class indices, or multi-hot rows
         "index": batch["index"].repeat_interleave(clips),
     }

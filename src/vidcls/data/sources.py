@@ -1,5 +1,9 @@
 """Where videos are: find (path, label) pairs in class folders or list files, and map labels to indices.
 
+A multi-label video carries a tuple of labels (possibly empty: a negative, a valid example of no
+class): in a list file, its label field holds them separated by ``;`` (``path a;b``; ``path ;`` is a
+negative), or a CSV names a ``labels`` column instead of ``label`` (``path,labels``, empty allowed).
+
 Every problem is reported as a :class:`~vidcls.errors.DatasetError` whose one-line message names the folder,
 file or line at fault, so a user can fix their data before any training starts.
 """
@@ -16,23 +20,25 @@ from vidcls.errors import DatasetError
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv"})
 SPLITS = ("train", "val", "test")
+LABEL_SEPARATOR = ";"  # between the labels of a multi-label video, in one field
+Label = str | tuple[str, ...]  # as written: a class name or index; a tuple for a multi-label video
 
 
 @dataclass(frozen=True)
 class LabelledVideo:
-    """A video file and its label as written by the user (class name, or an index in digits)."""
+    """A video file and its label as written by the user (class name, or an index in digits), or its labels (a tuple)."""
 
     path: Path
-    label: str
+    label: Label
     origin: str  # where the pair was found, e.g. "lists/train.csv:12", for error messages
 
 
 @dataclass(frozen=True)
 class VideoSample:
-    """A video file and its class index: what the dataset reads."""
+    """A video file and its class index, or its class indices (a multi-label video; none: a negative): what the dataset reads."""
 
     path: Path
-    label: int
+    label: int | tuple[int, ...]
 
 
 def is_video(path: Path) -> bool:
@@ -58,7 +64,10 @@ def scan_class_folders(split_dir: str | Path) -> list[LabelledVideo]:
 
 
 def read_list_file(list_file: str | Path, allow_empty: bool = False) -> list[LabelledVideo]:
-    """Read a list of videos: ``path label`` lines, a CSV with a ``path,label`` header, or a manifest.
+    """Read a list of videos: ``path label`` lines, a CSV with a ``path,label`` (or ``path,labels``) header, or a manifest.
+
+    A label field with ``;`` in it, and every field of a ``labels`` column, is a multi-label video's
+    labels (a tuple; empty: a negative).
 
     A manifest (a CSV with an ``ok`` column, written by ``vidcls data verify``) lists only the
     videos that probed ok; the bad ones are skipped and their number logged. Paths are relative
@@ -78,7 +87,7 @@ def read_list_file(list_file: str | Path, allow_empty: bool = False) -> list[Lab
     videos = []
     for line_no, path_text, label in rows:
         origin = f"{list_file}:{line_no}"
-        if not path_text or not label:
+        if not path_text or not label and not isinstance(label, tuple):
             raise DatasetError(f"{origin}: expected a path and a label")
         path = Path(path_text) if Path(path_text).is_absolute() else base / path_text
         if not path.is_file():
@@ -89,14 +98,20 @@ def read_list_file(list_file: str | Path, allow_empty: bool = False) -> list[Lab
     return videos
 
 
-def _space_rows(list_file: Path) -> Iterable[tuple[int, str, str]]:
+def _space_rows(list_file: Path) -> Iterable[tuple[int, str, Label]]:
     """MMAction2/PyTorchVideo style: ``path label`` per line; the last field is the label."""
     for line_no, line in enumerate(list_file.read_text(encoding="utf-8").splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         parts = line.rsplit(maxsplit=1)
-        yield line_no, parts[0], parts[1] if len(parts) == 2 else ""
+        label = parts[1] if len(parts) == 2 else ""
+        yield line_no, parts[0], split_labels(label) if LABEL_SEPARATOR in label else label
+
+
+def split_labels(field: str) -> tuple[str, ...]:
+    """A multi-label video's labels from one field: ``a;b`` → ``("a", "b")``; blank parts are none (``;`` is a negative)."""
+    return tuple(part.strip() for part in field.split(LABEL_SEPARATOR) if part.strip())
 
 
 def _csv_rows(list_file: Path, required: tuple[str, ...] = ("path", "label")) -> Iterable[tuple[int, dict]]:
@@ -110,9 +125,11 @@ def _csv_rows(list_file: Path, required: tuple[str, ...] = ("path", "label")) ->
             yield reader.line_num, {key: (value or "").strip() for key, value in row.items()}
 
 
-def _path_label_rows(list_file: Path) -> Iterable[tuple[int, str, str]]:
-    for line_no, row in _csv_rows(list_file):
-        yield line_no, row["path"], row["label"]
+def _path_label_rows(list_file: Path) -> Iterable[tuple[int, str, Label]]:
+    with list_file.open(newline="", encoding="utf-8") as handle:
+        multi_label = "labels" in next(csv.reader(handle), [])
+    for line_no, row in _csv_rows(list_file, ("path", "labels" if multi_label else "label")):
+        yield line_no, row["path"], split_labels(row["labels"]) if multi_label else row["label"]
 
 
 def _manifest_rows(manifest: Path) -> Iterable[tuple[int, str, str]]:
@@ -150,7 +167,7 @@ def read_classes_file(path: str | Path) -> list[str]:
 
 def infer_classes(videos: Sequence[LabelledVideo]) -> list[str]:
     """The class list, in index order: sorted names, or ``0..max`` when every label is an index."""
-    labels = {v.label for v in videos}
+    labels = {label for v in videos for label in (v.label if isinstance(v.label, tuple) else (v.label,))}
     if labels and all(label.isdigit() for label in labels):
         return [str(i) for i in range(max(int(label) for label in labels) + 1)]
     return sorted(labels)
@@ -159,13 +176,19 @@ def infer_classes(videos: Sequence[LabelledVideo]) -> list[str]:
 def resolve_labels(videos: Sequence[LabelledVideo], classes: Sequence[str]) -> list[VideoSample]:
     """Map each label to its class index; a label that is neither a name nor a valid index is an error."""
     index_of = {name: i for i, name in enumerate(classes)}
-    samples = []
-    for video in videos:
-        if video.label in index_of:
-            label = index_of[video.label]
-        elif video.label.isdigit() and int(video.label) < len(classes):
-            label = int(video.label)
-        else:
-            raise DatasetError(f"{video.origin}: unknown label {video.label!r} ({len(classes)} known classes)")
-        samples.append(VideoSample(video.path, label))
-    return samples
+
+    def index(label: str, origin: str) -> int:
+        if label in index_of:
+            return index_of[label]
+        if label.isdigit() and int(label) < len(classes):
+            return int(label)
+        raise DatasetError(f"{origin}: unknown label {label!r} ({len(classes)} known classes)")
+
+    return [VideoSample(video.path, tuple(index(label, video.origin) for label in video.label)
+                        if isinstance(video.label, tuple) else index(video.label, video.origin))
+            for video in videos]
+
+
+def has_label_sets(videos: Iterable[LabelledVideo]) -> bool:
+    """True when the videos are multi-label ones (their labels are tuples): their data needs the multi-label task."""
+    return any(isinstance(video.label, tuple) for video in videos)
