@@ -24,7 +24,7 @@ demo: $(STAMP)
 # the layer contract (import-linter), the linter (ruff), then the tests
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -4,7 +4,8 @@ Columns: the tutorial's pipeline (PyTorchVideo's ``Kinetics`` dataset with its t
 vidcls's training loader as ``vidcls fit`` builds it, vidcls's decode stage alone, and FFmpeg's
 decode floor. Rows: (a) Kinetics-like clips as they come (FFmpeg's default keyframe interval)
 and (b) the same after ``vidcls data prepare``. Every pipeline takes random 2 s clips of 8 frames
-and the tutorial's transforms (short side to [256, 320], crop 224, flip, normalise), batch 8.
+and the tutorial's transforms (short side to [256, 320], crop 224, flip, normalise), batch 8; one
+vidcls row adds the VideoMAE recipe's augmentations (RandAugment m7 n4, random erasing 0.25).
 
 The clips are generated (10 s, 340x256, 30 fps, H.264 at FFmpeg's defaults: keyframe every 250
 frames, B-frames; textured moving content with per-frame noise, which decodes at the cost of a
@@ -42,6 +43,8 @@ CLIP_SECONDS, FRAMES, BATCH = 2.0, 8, 8
 VIDCLS_ARGS = ["--model.model", "simple3d", "--data.clip_duration", str(CLIP_SECONDS),
                "--data.num_frames", str(FRAMES), "--data.batch_size", str(BATCH)]
 TUTORIAL = "tutorial (PyTorchVideo Kinetics + transforms)"
+# configs/finetune_videomae.yaml's augmentations
+AUGMENTED = ["--data.randaug_ops", "4", "--data.randaug_magnitude", "7", "--data.erase_prob", "0.25"]
 Clip = tuple[Path, list[float]]
 
 
@@ -171,8 +174,10 @@ def transform_ms() -> dict[str, float]:
     ])
     clip = torch.randint(0, 256, (FRAMES, 3, 256, 340), dtype=torch.uint8)
     result = {}
+    augmented = TrainPreset(randaug_ops=4, randaug_magnitude=7, erase_prob=0.25)
     for name, transform in (("vidcls TrainPreset (crop, then resize)", TrainPreset()),
-                            ("torchvision resize, then crop", resize_then_crop)):
+                            ("torchvision resize, then crop", resize_then_crop),
+                            ("vidcls TrainPreset + RandAugment m7 n4 + random erasing 0.25", augmented)):
         transform(clip)
         started = time.perf_counter()
         for _ in range(50):
@@ -206,7 +211,8 @@ def main() -> None:
         column = loaders.setdefault(name, {})
         column[TUTORIAL] = time_loader(tutorial_loader(root), args.clips).clips_per_s
         for label, extra in (("vidcls", []), ("vidcls, decoder=torchcodec", ["--data.decoder", "torchcodec"]),
-                             ("vidcls, clips_per_video=2", ["--data.clips_per_video", "2"])):
+                             ("vidcls, clips_per_video=2", ["--data.clips_per_video", "2"]),
+                             ("vidcls, RandAugment m7 n4 + random erasing 0.25", AUGMENTED)):
             torch.manual_seed(0)
             cli_args = [*VIDCLS_ARGS, *extra, "--data.root", str(root), "--data.num_workers", "0"]
             column[label] = bench_data(cli_args, clips=args.clips)["clips_per_s"]

@@ -8,6 +8,9 @@ Test modules never import each other or this file: what they share is a fixture 
 
 from __future__ import annotations
 
+import importlib
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -186,3 +189,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
     chromium = HeadlessChromium(executable, tmp_path_factory.mktemp("chromium-profile"))
     yield chromium
     chromium.close()
+
+
+@pytest.fixture
+def pytorchvideo_functional(monkeypatch: pytest.MonkeyPatch):
+    """``pytorchvideo.transforms.functional``, PyTorchVideo's own resize and crop functions.
+
+    pytorchvideo 0.1.5 imports ``torchvision.transforms.functional_tensor``, which torchvision 0.17
+    renamed ``_functional_tensor``: the module is given under its old name while it imports.
+    """
+    from torchvision.transforms import _functional_tensor
+
+    monkeypatch.setitem(sys.modules, "torchvision.transforms.functional_tensor", _functional_tensor)
+    with warnings.catch_warnings():  # its import calls the deprecated torch.jit.script
+        warnings.simplefilter("ignore", FutureWarning)
+        return importlib.import_module("pytorchvideo.transforms.functional")

@@ -62,12 +62,16 @@ def test_at_sampling_rate_is_frames_times_rate_at_the_source_fps():
         ({"num_frames": 0}, "num_frames must be positive"),
         ({"clip_duration": -1.0}, "clip_duration must be positive"),
         ({"test_crops": 0}, "test_crops must be positive"),
+        ({"eval_rounding": "opencv"}, "eval_rounding 'opencv' is not one of torchvision, transformers, pytorchvideo"),
         ({"crop_size": 224, "min_scale": 200}, "min_scale 200 is below crop_size 224: the training crop would not fit"),
         ({"min_scale": 300, "max_scale": 280}, "max_scale 280 is below min_scale 300"),
         ({"eval_resize": 200}, "eval_resize 200 is below crop_size 224: the eval crop would not fit"),
         ({"hflip_prob": 1.5}, "hflip_prob 1.5 is not a probability"),
         ({"mean": (0.5, 0.5)}, "mean and std need three values each, std positive"),
         ({"std": (0.2, 0.0, 0.2)}, "mean and std need three values each, std positive"),
+        ({"erase_prob": -0.1}, "erase_prob -0.1 is not a probability"),
+        ({"randaug_ops": -1}, "randaug_ops -1 is negative"),
+        ({"randaug_magnitude": 11}, "randaug_magnitude 11 is outside RandAugment's 0-10"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(settings, problem):
@@ -97,3 +101,10 @@ def test_untyped_sizes_follow_a_typed_one_that_the_preset_cannot_hold_in_its_pro
 def test_typed_sizes_that_cannot_hold_each_other_are_never_changed_but_named():
     with pytest.raises(VidclsError, match=r"min_scale 100 is below crop_size 224.*\(given: crop_size 224, min_scale 100\)$"):
         resolve_clip(ClipSpec(), {"crop_size": 224, "min_scale": 100})
+
+
+def test_augmentations_are_off_by_default_and_stored_with_the_clip():
+    assert (ClipSpec().randaug_ops, ClipSpec().erase_prob) == (0, 0.0)
+    recipe = ClipSpec(randaug_ops=4, randaug_magnitude=7, erase_prob=0.25)
+    assert ClipSpec.from_dict(json.loads(json.dumps(recipe.to_dict()))) == recipe
+    assert ClipSpec.from_dict({"num_frames": 8}).randaug_ops == 0  # a checkpoint from before: no augmentation

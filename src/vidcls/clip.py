@@ -14,6 +14,7 @@ This module imports nothing heavy: the CLI reads presets without importing torch
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -33,6 +34,18 @@ ViewPooling = Literal["mean", "max"]
 if TYPE_CHECKING:
     import torch
 
+# Whose integer rounding an evaluation clip's resize and crop follow: each family's reference evaluation. They
+# differ by a pixel on some frame sizes (installed sources: torchvision.transforms.v2 Resize and CenterCrop,
+# transformers' TorchvisionBackend.center_crop, pytorchvideo.transforms.functional short_side_scale and uniform_crop).
+EvalRounding = Literal["torchvision", "transformers", "pytorchvideo"]
+# The same rules in words, for the export sidecar: the short side becomes eval_resize, the long side ``long``, and a crop
+# starts ``offset`` into the margin (the resized side minus crop_size); the first and last of several crops sit at the edges.
+ROUNDING_RULES = {
+    "torchvision": {"long": "int(eval_resize * long / short)", "offset": "round(margin * position), half to even"},
+    "transformers": {"long": "int(eval_resize * long / short)", "offset": "floor(margin * position)"},
+    "pytorchvideo": {"long": "floor(long / short * eval_resize)", "offset": "ceil(margin * position)"},
+}
+
 
 @dataclass(frozen=True)
 class ClipSpec:
@@ -46,7 +59,15 @@ class ClipSpec:
     uniformly spaced clips times ``test_crops`` crops along the long side (the published Kinetics
     protocol is 10 × 3; 1 × 1 is the fast single centre view) and pools their class probabilities
     (softmax, or sigmoid for a multi-label task) by ``view_pooling``: ``mean``, or ``max`` (a class
-    seen in any view counts: PySlowFast's Charades protocol).
+    seen in any view counts: PySlowFast's Charades protocol). ``eval_rounding``
+    names the library whose evaluation resize and crop a clip follows to the pixel (:data:`ROUNDING_RULES`).
+
+    Two augmentations of training clips, off by default (evaluation clips never get them), as the
+    VideoMAE fine-tuning recipes use them: RandAugment, ``randaug_ops`` operations a clip (0: off),
+    drawn once per clip and applied alike to every frame, each at ``randaug_magnitude`` on the
+    papers' 0-10 scale (VideoMAE's ``rand-m7-n4`` is 4 operations at magnitude 7), on the decoded
+    frames before the crop; and random erasing: with probability ``erase_prob``, one box (2-33 % of
+    the frame) through all frames, filled with standard normal noise after normalisation.
     """
 
     num_frames: int = 8
@@ -60,6 +81,10 @@ class ClipSpec:
     std: tuple[float, ...] = KINETICS_STD
     test_clips: int = 1
     test_crops: int = 1
+    randaug_ops: int = 0
+    randaug_magnitude: int = 7
+    erase_prob: float = 0.0
+    eval_rounding: EvalRounding = "torchvision"
     view_pooling: ViewPooling = "mean"
 
     def __post_init__(self) -> None:
@@ -76,8 +101,16 @@ class ClipSpec:
             problems.append(f"eval_resize {self.eval_resize} is below crop_size {self.crop_size}: the eval crop would not fit")
         if not 0 <= self.hflip_prob <= 1:
             problems.append(f"hflip_prob {self.hflip_prob} is not a probability")
+        if not 0 <= self.erase_prob <= 1:
+            problems.append(f"erase_prob {self.erase_prob} is not a probability")
+        if self.randaug_ops < 0:
+            problems.append(f"randaug_ops {self.randaug_ops} is negative")
+        if not 0 <= self.randaug_magnitude <= 10:
+            problems.append(f"randaug_magnitude {self.randaug_magnitude} is outside RandAugment's 0-10")
         if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
             problems.append("mean and std need three values each, std positive")
+        if self.eval_rounding not in ROUNDING_RULES:
+            problems.append(f"eval_rounding {self.eval_rounding!r} is not one of {', '.join(get_args(EvalRounding))}")
         if self.view_pooling not in get_args(ViewPooling):
             problems.append(f"view_pooling {self.view_pooling!r} is not one of {', '.join(get_args(ViewPooling))}")
         if problems:
@@ -124,7 +157,9 @@ class ClipSpec:
             "num_frames": self.num_frames,
             "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included",
             "resize_short_side": self.eval_resize,
+            "resize_long_side": ROUNDING_RULES[self.eval_rounding]["long"],
             "center_crop": self.crop_size,
+            "crop_offset": f"{ROUNDING_RULES[self.eval_rounding]['offset']}, position 0.5 (as {self.eval_rounding})",
             "scale": "uint8 / 255",
             "mean": list(self.mean),
             "std": list(self.std),
@@ -169,3 +204,21 @@ def _conflict(typed: Mapping[str, Any]) -> VidclsError:
     except VidclsError as error:
         return VidclsError(f"{error} (given: {named})")
     return VidclsError(f"clip settings: the values given ({named}) do not fit the model's clip together")
+
+
+def resized_size(height: int, width: int, short_side: int, rounding: EvalRounding) -> tuple[int, int]:
+    """A ``height×width`` frame's size after scaling its short side to ``short_side``, rounded as ``rounding`` does."""
+    short, long = sorted((height, width))
+    if rounding == "pytorchvideo":
+        new_long = int(math.floor(float(long) / short * short_side))
+    else:
+        new_long = int(short_side * long / short)
+    return (new_long, short_side) if height > width else (short_side, new_long)
+
+
+def crop_offset(margin: int, position: float, rounding: EvalRounding) -> int:
+    """Where a crop starts along a side ``margin`` pixels longer than it: ``position`` 0 first, 0.5 centre, 1 last."""
+    offset = margin * position
+    if rounding == "pytorchvideo":
+        return int(math.ceil(offset))
+    return int(math.floor(offset)) if rounding == "transformers" else int(round(offset))

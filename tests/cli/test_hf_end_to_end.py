@@ -76,6 +76,10 @@ def test_the_videomae_recipe_runs_with_layer_decay_mixing_and_repeated_clips(hub
                          "--trainer.default_root_dir", str(tmp_path), "--model.pretrained", str(hub_checkpoint("videomae"))])
     hparams = cli.model.hparams
     assert (hparams.layer_decay, hparams.mixup_alpha, hparams.cutmix_alpha, hparams.label_smoothing) == (0.75, 0.8, 1.0, 0.1)
+    train = cli.datamodule.datasets["train"].transform  # RandAugment m7 n4 and random erasing 0.25 were in the loop
+    assert (train.rand_augment.num_ops, train.rand_augment.magnitude, train.erasing.p) == (4, 7, 0.25)
+    stored = load_network(next(tmp_path.rglob("*.ckpt"))).clip
+    assert (stored.randaug_ops, stored.randaug_magnitude, stored.erase_prob) == (4, 7, 0.25)
     rates = sorted({group["initial_lr"] for group in cli.trainer.optimizers[0].param_groups})
     layers = 2
     assert rates == pytest.approx([6.25e-5 * 0.75 ** k for k in range(layers + 1, -1, -1)])

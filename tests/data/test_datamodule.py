@@ -116,7 +116,7 @@ def test_clip_takes_given_values_over_the_model_clip_over_the_defaults():
     assert datamodule.clip == ClipSpec(num_frames=8, hflip_prob=0.0)
     assert resolve_clip(x3d_s, datamodule.given_clip) == ClipSpec(
         num_frames=8, clip_duration=x3d_s.clip_duration, crop_size=160, min_scale=182, max_scale=228, hflip_prob=0.0,
-        eval_resize=182)
+        eval_resize=182, eval_rounding="pytorchvideo")
 
 
 def test_loaders_are_built_from_the_resolved_clip(synth_root):

@@ -2,14 +2,16 @@ import pytest
 import torch
 from torchvision.transforms import v2
 
-from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec
+from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec, resized_size
 from vidcls.data.transforms import (
+    CubeErasing,
     EvalPreset,
     MultiViewPreset,
     Normalise,
     TrainPreset,
     eval_transform,
     multi_view_transform,
+    rand_augment,
     train_transform,
 )
 
@@ -152,3 +154,117 @@ def test_presets_are_built_from_every_setting_of_the_clip():
     torch.manual_seed(0)
     flips = [train_transform(clip)(ramp)[0, 0, 0] for _ in range(5)]
     assert all(row[0] < row[-1] for row in flips)  # hflip_prob 0: the ramp always rises left to right
+
+
+def test_rand_augment_gives_every_frame_the_operations_each_frame_alone_would_get():
+    frames = clip(4, 32, 40)  # frames that differ: Equalize and AutoContrast map each by its own histogram
+    changed = 0
+    for seed in range(24):  # 24 draws of 4 of its 14 operations, signs and all
+        torch.manual_seed(seed)
+        whole = rand_augment(4, 7)(frames)
+        for t in range(4):
+            torch.manual_seed(seed)  # the same draw, on frame t alone
+            assert torch.equal(whole[t], rand_augment(4, 7)(frames[t])), (seed, t)
+        changed += not torch.equal(whole, frames)
+    assert changed >= 20
+
+
+def test_augmented_identical_frames_stay_identical_but_for_the_erased_noise():
+    frames = clip(1, 64, 80).repeat(6, 1, 1, 1)
+    for seed in range(5):
+        torch.manual_seed(seed)
+        out = TrainPreset(crop_size=48, min_scale=56, max_scale=64, randaug_ops=4, randaug_magnitude=9)(frames)
+        assert all(torch.equal(out[:, 0], out[:, t]) for t in range(6)), seed
+        torch.manual_seed(seed)
+        erased = TrainPreset(crop_size=48, min_scale=56, max_scale=64, randaug_ops=4, randaug_magnitude=9,
+                             erase_prob=1.0)(frames)
+        box = (erased != out).any(dim=0)  # T×H×W: where erasing changed a frame
+        assert box.any() and all(torch.equal(box[0], box[t]) for t in range(6)), seed  # one box through all frames
+        assert torch.equal(erased[:, :, ~box[0]], out[:, :, ~box[0]])  # nothing else changed
+        noise = erased[:, :, box[0]]
+        assert not torch.equal(noise[:, 0], noise[:, 1])  # VideoMAE's pixel mode: fresh noise on every frame
+
+
+def test_cube_erasing_is_one_rectangle_of_standard_normal_noise_of_videomae_size():
+    clip_ = torch.zeros(3, 8, 64, 64)
+    torch.manual_seed(0)
+    for _ in range(20):
+        out = CubeErasing(1.0)(clip_.clone())
+        rows, cols = out.ne(0).any(dim=(0, 1)).nonzero().unbind(1)
+        height, width = int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+        box = out[:, :, rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        assert box.ne(0).all()  # a filled rectangle
+        assert 0.02 * 64 * 64 * 0.8 <= height * width <= 0.33 * 64 * 64 * 1.2  # 2-33 % of the frame, rounded sides
+        assert abs(float(box.mean())) < 0.2 and abs(float(box.std()) - 1) < 0.2
+
+
+@pytest.mark.parametrize("probability", [0.0, 0.25, 1.0])
+def test_erasing_happens_with_its_probability(probability):
+    torch.manual_seed(0)
+    erasing = CubeErasing(probability)
+    erased = sum(bool(erasing(torch.zeros(3, 2, 32, 32)).ne(0).any()) for _ in range(400))
+    assert abs(erased / 400 - probability) < 0.07  # binomial sd at 0.25: 0.022
+
+
+def test_the_clip_switches_train_augmentations_and_evaluation_clips_never_change():
+    plain = ClipSpec(crop_size=32, min_scale=40, max_scale=48, eval_resize=40)
+    augmented = ClipSpec(crop_size=32, min_scale=40, max_scale=48, eval_resize=40, randaug_ops=4, randaug_magnitude=7,
+                         erase_prob=0.25, test_crops=3)
+    preset = train_transform(augmented)
+    assert (preset.rand_augment.num_ops, preset.rand_augment.magnitude, preset.erasing.p) == (4, 7, 0.25)
+    assert train_transform(plain).rand_augment is None and train_transform(plain).erasing is None
+    frames = clip(4, 48, 64)
+    for seed in range(5):
+        torch.manual_seed(seed)
+        assert torch.equal(eval_transform(augmented)(frames), eval_transform(plain)(frames))
+        assert torch.equal(multi_view_transform(augmented)(frames), multi_view_transform(ClipSpec(
+            crop_size=32, min_scale=40, max_scale=48, eval_resize=40, test_crops=3))(frames))
+
+
+# Evaluation rounding: each family's reference library, on frame sizes where the libraries' rules differ.
+# 45×59 → short side 36: 36×47; crop 33 leaves margins 3 and 14 (centre 1.5 and 7: round 2, floor 1, ceil 2).
+# 22×30 → short side 22: PyTorchVideo's long side is 29 (floor(30 / 22 * 22)), torchvision's 30.
+def index_frames(height, width, frames=2):
+    """Frames whose pixels say where they are (row and column, mod 256): a crop shows its position."""
+    rows = torch.arange(height).view(height, 1).expand(height, width)
+    cols = torch.arange(width).view(1, width).expand(height, width)
+    plane = torch.stack([rows, cols, rows + cols]) % 256
+    return plane.to(torch.uint8).expand(frames, 3, height, width).contiguous()
+
+
+RAW = {"mean": (0.0, 0.0, 0.0), "std": (1 / 255,) * 3}  # normalised values are the uint8 values
+
+
+def test_torchvision_rounding_is_resize_then_center_crop():
+    for height, width in ((45, 59), (59, 45), (22, 30)):
+        frames = smooth_clip(2, height, width)
+        reference = v2.Compose([v2.Resize(36, antialias=True), v2.CenterCrop(33)])(frames)
+        ours = EvalPreset(crop_size=33, resize_size=36, rounding="torchvision", **RAW)(frames)
+        assert torch.equal(ours.round().to(torch.uint8), reference.permute(1, 0, 2, 3))
+        views = MultiViewPreset(crop_size=33, resize_size=36, num_crops=3, rounding="torchvision", **RAW)(frames)
+        assert torch.equal(views[1], ours)  # the middle view is the centre crop
+
+
+@pytest.mark.parametrize(("height", "width"), [(38, 42), (42, 38), (38, 38)])  # margins 5 and 9: 2.5, 4.5
+def test_pytorchvideo_rounding_is_its_uniform_crop(pytorchvideo_functional, height, width):
+    frames = index_frames(height, width)
+    theirs = frames.permute(1, 0, 2, 3).float()  # C×T×H×W, as PyTorchVideo takes it
+    views = MultiViewPreset(crop_size=33, resize_size=min(height, width), num_crops=3, rounding="pytorchvideo", **RAW)
+    ours = views(frames)
+    for index in range(3):
+        assert torch.equal(ours[index], pytorchvideo_functional.uniform_crop(theirs, 33, index)), index
+    centre = EvalPreset(crop_size=33, resize_size=min(height, width), rounding="pytorchvideo", **RAW)(frames)
+    assert torch.equal(centre, pytorchvideo_functional.uniform_crop(theirs, 33, 1))
+    other = EvalPreset(crop_size=33, resize_size=min(height, width), rounding="torchvision", **RAW)(frames)
+    assert not torch.equal(centre, other)  # these sizes tell the rules apart
+
+
+@pytest.mark.parametrize(("height", "width"), [(22, 30), (30, 22), (104, 120), (45, 59)])
+def test_pytorchvideo_rounding_resizes_to_its_short_side_scale_size(pytorchvideo_functional, height, width):
+    short_side = {104: 182}.get(min(height, width), 22)
+    theirs = pytorchvideo_functional.short_side_scale(torch.zeros(3, 1, height, width), short_side).shape[-2:]
+    assert resized_size(height, width, short_side, "pytorchvideo") == tuple(theirs)
+    views = MultiViewPreset(crop_size=short_side, resize_size=short_side, num_crops=3, rounding="pytorchvideo", **RAW)
+    assert views(smooth_clip(1, height, width)).shape[-2:] == (short_side, short_side)
+    if (height, width) in ((22, 30), (104, 120)):  # where torchvision's long side is a pixel longer
+        assert resized_size(height, width, short_side, "torchvision") != tuple(theirs)

@@ -54,6 +54,7 @@ def test_export_loads_back_and_matches_pytorch_at_any_batch_size(tiny_checkpoint
     preprocessing = sidecar["preprocessing"]
     assert (preprocessing["num_frames"], preprocessing["clip_duration"]) == (4, 2.0)
     assert (preprocessing["resize_short_side"], preprocessing["center_crop"]) == (32, 32)
+    assert clip.eval_rounding == "torchvision" and "half to even" in preprocessing["crop_offset"]  # simple3d's rounding
     assert preprocessing["mean"] == [0.45] * 3 and preprocessing["std"] == [0.225] * 3
 
 

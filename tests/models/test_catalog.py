@@ -16,6 +16,7 @@ from torchvision.models import video
 
 from vidcls.clip import SOURCE_FPS
 from vidcls.models import build_model, describe_model, get_preset, list_models, model_entry
+from vidcls.models.catalog import PTV, TV
 from vidcls.models.pytorchvideo_models import SLOWFAST_ALPHA
 
 with warnings.catch_warnings():  # pytorchvideo 0.1.5 calls the deprecated torch.jit.script at import
@@ -126,3 +127,11 @@ def test_the_catalogue_imports_no_torch():
             "print(sorted(n for n in sys.modules if n.split('.')[0] in ('torch', 'torchvision', 'pytorchvideo')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_each_family_evaluates_with_its_reference_librarys_rounding():
+    for name in list_models():
+        card = model_entry(name)
+        expected = {PTV: "pytorchvideo", TV: "torchvision"}.get(str(card.builder).partition(":")[0])
+        if expected:
+            assert card.preset.eval_rounding == expected, name

@@ -1,9 +1,11 @@
 """The Hugging Face families: built from save_pretrained folders and from configurations, their clip read from the
 checkpoint (and equal to what their own processors make of the same frames), head replacement, training options."""
 
+import json
 import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -14,9 +16,9 @@ from safetensors.torch import load_file
 from vidcls.clip import resolve_clip
 from vidcls.data.decoding import VideoReader
 from vidcls.data.sampling import clip_frame_times
-from vidcls.data.transforms import eval_transform
+from vidcls.data.transforms import eval_transform, multi_view_transform
 from vidcls.errors import VidclsError
-from vidcls.models import build_model, get_preset, list_models, model_entry
+from vidcls.models import build_model, get_preset, list_models, model_entry, published_classes
 from vidcls.models.pretrained import build_network, freeze_all_but_head
 
 transformers = pytest.importorskip("transformers")
@@ -56,6 +58,29 @@ def test_eval_clip_equals_the_family_processor_on_the_same_frames(family, hub_ch
     theirs = next(iter(processed.values()))[0].transpose(0, 1)
     assert ours.shape == theirs.shape
     assert (ours - theirs).abs().max() < 1e-4  # float rounding: one uint8 level is 1/(255 std) ≈ 0.017
+
+
+@pytest.mark.parametrize(("height", "width"), [(45, 59), (59, 45)])
+def test_eval_crops_round_as_the_processor_where_torchvision_would_not(family, hub_checkpoint, height, width):
+    """36×47 after the resize, crop 32: margins 4 and 15, centre 7.5 (the processor's floor 7, torchvision's round 8)."""
+    folder = hub_checkpoint(family)
+    clip = get_preset(family, str(folder), {})
+    frames = torch.randint(0, 256, (4, 3, height, width), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    processed = transformers.AutoVideoProcessor.from_pretrained(folder)(frames, return_tensors="pt")
+    theirs = next(iter(processed.values()))[0].transpose(0, 1)
+    assert clip.eval_rounding == "transformers"
+    assert (eval_transform(clip)(frames) - theirs).abs().max() < 1e-4
+    views = multi_view_transform(clip.with_given({"test_crops": 3}))(frames)
+    assert (views[1] - theirs).abs().max() < 1e-4
+    torchvision_clip = eval_transform(clip.with_given({"eval_rounding": "torchvision"}))(frames)
+    assert (torchvision_clip - theirs).abs().max() > 0.1  # a pixel off: these sizes tell the rules apart
+
+
+def test_published_classes_are_the_checkpoints_id2label_in_head_order(hub_checkpoint):
+    folder = hub_checkpoint("videomae")
+    config = transformers.AutoConfig.from_pretrained(folder)
+    assert published_classes("videomae", str(folder)) == [config.id2label[i] for i in range(config.num_labels)]
+    assert published_classes("videomae") is None  # no checkpoint, no published head
 
 
 def test_vivit_processor_statistics_become_a_clip_mean_and_std(hub_checkpoint):
@@ -126,6 +151,59 @@ def test_bad_pretrained_sources_are_one_line(hub_checkpoint, tmp_path):
         build_model("videomae", 3, classes=CLASSES, pretrained=str(hub_checkpoint("vivit")))
     with pytest.raises(VidclsError, match="no such folder"):
         build_model("videomae", 3, classes=CLASSES, pretrained=str(tmp_path / "missing"))
+
+
+HUB_CALLS = """
+import json, sys, time
+from vidcls.errors import VidclsError
+from vidcls.models import build_model, get_preset
+import vidcls.models.hf  # imports transformers: not part of the times
+results = {}
+for name in sys.argv[1:]:
+    started = time.perf_counter()
+    try:
+        get_preset("videomae", name, {})
+        build_model("videomae", 3, pretrained=name)
+        outcome = "loaded"
+    except VidclsError as error:
+        outcome = str(error)
+    results[name] = [outcome, time.perf_counter() - started]
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def unreachable_hub(hub_checkpoint, tmp_path_factory):
+    """A made-up id and a cached one, each read for a preset and a network with the Hub unreachable: ``{id: [outcome,
+    seconds]}``. The Hub is a closed local port (a refused connection, at once and always); the cache holds one
+    checkpoint in huggingface_hub's layout (``models--OWNER--NAME/refs/main`` naming a ``snapshots/<commit>``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    cache = tmp_path_factory.mktemp("hf_cache")
+    commit = "0" * 40
+    shutil.copytree(hub_checkpoint("videomae"), cache / "models--someone--tiny-videomae" / "snapshots" / commit)
+    (cache / "models--someone--tiny-videomae" / "refs").mkdir()
+    (cache / "models--someone--tiny-videomae" / "refs" / "main").write_text(commit)
+    env = {key: value for key, value in os.environ.items() if key not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update(HF_ENDPOINT=f"http://127.0.0.1:{closed_port}", HF_HUB_CACHE=str(cache))
+    command = [sys.executable, "-c", HUB_CALLS, "nobody-here/made-up-model", "someone/tiny-videomae"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_an_unreachable_hub_id_fails_at_once_in_one_line(unreachable_hub):
+    # huggingface_hub alone retries for about 25 s (1 + 2 + 4 + 8 + 8 s) before giving up
+    message, seconds = unreachable_hub["nobody-here/made-up-model"]
+    assert seconds < 3
+    assert "\n" not in message and message.startswith("pretrained 'nobody-here/made-up-model'")
+    assert "the Hub is unreachable and the id is not in the local cache" in message
+
+
+def test_a_cached_hub_id_loads_from_the_cache_when_the_hub_is_unreachable(unreachable_hub):
+    outcome, seconds = unreachable_hub["someone/tiny-videomae"]
+    assert outcome == "loaded"
+    assert seconds < 5  # 48 s here before: each optional file the cache lacks was retried
 
 
 class Payload:
@@ -215,3 +293,10 @@ def test_hub_folder_export_refuses_what_it_cannot_write(tmp_path, tiny_hub_optio
     # V-JEPA 2's processor derives its resize from its crop (x 256/224): a trained-with resize of 64 cannot be written
     with pytest.raises(VidclsError, match=r"cannot express this clip's eval_resize 64 \(it would use 36\)"):
         hf.save_hub_folder(network, "vjepa2", clip, tmp_path / "b")
+
+
+def test_hub_folder_export_refuses_a_clip_rounded_otherwise_than_its_processor(tmp_path, tiny_hub_options):
+    network = build_model("videomae", 3, classes=CLASSES, **tiny_hub_options("videomae"))
+    clip = resolve_clip(get_preset("videomae", None, tiny_hub_options("videomae")), {"eval_rounding": "torchvision"})
+    with pytest.raises(VidclsError, match=r"cannot express this clip's eval_rounding torchvision \(it would use transformers\)"):
+        hf.save_hub_folder(network, "videomae", clip, tmp_path / "c")

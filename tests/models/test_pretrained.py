@@ -126,3 +126,19 @@ def test_weights_of_another_architecture_are_an_error(tmp_path):
     (tmp_path / "empty.pth").write_bytes(b"")
     with pytest.raises(VidclsError, match="empty.pth: not a checkpoint, or unreadable"):
         read_weights(str(tmp_path / "empty.pth"))
+
+
+def test_only_a_checkpoint_naming_its_classes_is_taken_for_a_vidcls_one(tmp_path):
+    """A "state_dict" key alone (another library's Lightning checkpoint) is not vidcls's layout."""
+    weights = {f"network.{key}": value for key, value in build_model("simple3d", num_classes=4).state_dict().items()}
+    torch.save({"state_dict": weights}, tmp_path / "other.ckpt")
+    with pytest.raises(VidclsError, match="other.ckpt: not a state dict, a vidcls checkpoint or a PyTorchVideo checkpoint"):
+        read_weights(str(tmp_path / "other.ckpt"))
+    torch.save({"state_dict": weights, "hyper_parameters": {"classes": list("abcd")}}, tmp_path / "ours.ckpt")
+    assert read_weights(str(tmp_path / "ours.ckpt")).keys() == build_model("simple3d", num_classes=4).state_dict().keys()
+
+
+def test_a_layout_the_model_does_not_read_is_one_line(tmp_path):
+    torch.save({"model_state": build_model("simple3d", num_classes=4).state_dict()}, tmp_path / "ptv.pyth")
+    with pytest.raises(VidclsError, match="ptv.pyth: a pytorchvideo checkpoint, and this model reads vidcls, state_dict"):
+        load_pretrained(build_model("simple3d", num_classes=4), "simple3d", str(tmp_path / "ptv.pyth"))

@@ -1,12 +1,27 @@
 """The model registry: names, lookup errors, your own models, builders imported on first use."""
 
+import re
 import sys
+from pathlib import Path
 
 import pytest
+import torch
 from torch import nn
+from torchvision.models import video
 
 from vidcls.clip import ClipSpec
-from vidcls.models import build_model, describe_model, get_preset, list_models, model_entry, register_model, registry
+from vidcls.errors import VidclsError
+from vidcls.models import (
+    build_model,
+    describe_model,
+    get_preset,
+    list_models,
+    model_entry,
+    published_classes,
+    register_model,
+    registry,
+)
+from vidcls.models.pretrained import freeze_all_but_head
 from vidcls.models.registry import ModelCard, add_model
 
 
@@ -66,3 +81,38 @@ def test_a_builder_named_by_a_string_is_imported_only_when_built(scratch_registr
     model = build_model("lazy_linear", num_classes=3, width=6)
     assert isinstance(model, nn.Linear) and (model.in_features, model.out_features) == (6, 3)
     monkeypatch.delitem(sys.modules, "my_models_for_vidcls")
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_your_own_network_by_import_path(monkeypatch):
+    """examples/my_network.py as the README shows it: no registration, only its import path."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    network = build_model("my_network:build_net", 5, width=8)
+    assert network(torch.randn(2, 3, 4, 32, 32)).shape == (2, 5)
+    card = model_entry("my_network:build_net")
+    assert card.head == "classifier" and isinstance(network.get_submodule(card.head), nn.Linear)
+    assert get_preset("my_network:build_net") is None  # no preset: the ClipSpec defaults
+    freeze_all_but_head(network, "my_network:build_net")
+    assert [name for name, p in network.named_parameters() if p.requires_grad] == ["classifier.weight", "classifier.bias"]
+
+
+@pytest.mark.parametrize(("reference", "reason"), [
+    ("no_such_package.nets:build", "model 'no_such_package.nets:build': no module 'no_such_package'"),
+    ("my_network:build_network", "module my_network has no 'build_network'"),
+    ("my_network:__doc__", "__doc__ is a str, not a function"),
+    ("my_network:", "give a registered name or package.module:function"),
+])
+def test_a_bad_import_path_is_one_line_saying_why(monkeypatch, reference, reason):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    with pytest.raises(VidclsError, match=re.escape(reason)) as error:
+        build_model(reference, 5)
+    assert "\n" not in str(error.value)
+
+
+def test_published_classes_are_the_libraries_own():
+    assert published_classes("r3d_18") == list(video.R3D_18_Weights.KINETICS400_V1.meta["categories"])
+    assert published_classes("mvit_v2_s") == list(video.MViT_V2_S_Weights.KINETICS400_V1.meta["categories"])
+    assert published_classes("x3d_s") is None  # PyTorchVideo's order is in no installed package: not claimed
+    assert published_classes("simple3d") is None

@@ -12,6 +12,7 @@ from vidcls.training.config import run_lightning
 from vidcls.training.run import link_run
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "finetune_folder.yaml"
+VIDEOMAE_RECIPE = CONFIG.with_name("finetune_videomae.yaml")
 
 
 def parsed(synth_root, tmp_path, *args):
@@ -70,3 +71,13 @@ def test_finetune_config_names_only_the_model_and_gets_its_preset():
     datamodule = cli.datamodule
     assert datamodule.hparams.root == "my_videos"
     assert resolve_clip(cli.model.clip_preset, datamodule.given_clip) == get_preset("x3d_s")
+
+
+def test_the_videomae_recipe_trains_with_randaugment_and_random_erasing(hub_checkpoint):
+    # the recipe's Hub id replaced by a local checkpoint of the same family (no network here)
+    cli = run_lightning(["--config", str(VIDEOMAE_RECIPE), "--trainer.accelerator", "cpu", "--trainer.logger", "false",
+                         "--model.pretrained", str(hub_checkpoint("videomae"))], run=False)
+    datamodule = cli.datamodule
+    clip = resolve_clip(cli.model.clip_preset, datamodule.given_clip)
+    assert (clip.randaug_ops, clip.randaug_magnitude, clip.erase_prob) == (4, 7, 0.25)  # rand-m7-n4, reprob 0.25
+    assert (clip.test_clips, clip.test_crops, datamodule.hparams.clips_per_video) == (5, 3, 2)

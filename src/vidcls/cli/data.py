@@ -43,7 +43,7 @@ def _add_synth(tools: argparse._SubParsersAction) -> None:
     synth.add_argument("--val", type=int, default=10, help="videos per class in val (default 10)")
     synth.add_argument("--test", type=int, default=25, help="videos per class in test (default 25)")
     synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--workers", type=int, default=2, help="encoding processes")
+    synth.add_argument("--workers", type=int, default=2, help="encoding processes (1: encode in this process)")
     synth.set_defaults(handler=_synth)
 
 

@@ -14,7 +14,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, ViewPooling, resolve_clip
+from vidcls.clip import ClipSpec, EvalRounding, ViewPooling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
 from vidcls.data.sources import (
@@ -45,11 +45,14 @@ class VideoDataModule(L.LightningDataModule):
             labels of the train split. A checkpoint's classes are passed here at test time.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
-            std, test_clips, test_crops, view_pooling: the clip (:class:`~vidcls.clip.ClipSpec` says what each
+            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob, eval_rounding,
+            view_pooling: the clip (:class:`~vidcls.clip.ClipSpec` says what each
             means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
             here (:meth:`use_run`); the resolved clip is :attr:`clip`.
+        eval_rounding: whose rounding the evaluation resize and crops follow ("torchvision", "transformers",
+            "pytorchvideo"); default: the model's, so its clips are its reference evaluation's to the pixel.
         clips_per_video: training clips read from each video per visit, in one decoding pass
             (repeated augmentation): a batch then holds ``batch_size * clips_per_video`` clips.
             Decoding is shared, so clips per second rise; the clips of a batch are less
@@ -88,6 +91,10 @@ class VideoDataModule(L.LightningDataModule):
         std: Sequence[float] | None = None,
         test_clips: int | None = None,
         test_crops: int | None = None,
+        randaug_ops: int | None = None,
+        randaug_magnitude: int | None = None,
+        erase_prob: float | None = None,
+        eval_rounding: EvalRounding | None = None,
         view_pooling: ViewPooling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = DecoderSettings.decoder,

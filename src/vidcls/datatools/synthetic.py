@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,17 +118,28 @@ def _luma(rgb: np.ndarray) -> float:
     return float(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
 
 
+# x264's SIMD macroblock-tree propagation (mbtree_propagate_cost/list) made the same frames encode to different
+# streams from run to run here (AVX-512 CPU: each of 8 demo videos, encoded 8 times, gave 2-4 different streams,
+# also with one thread; one pair decoded up to 12 levels apart; mbtree=0 or asm=0 also made them repeat).
+# ``cpu-independent`` swaps in x264's C versions of those two functions (common/mc.c, x264_mc_init), after which
+# 8 of 8 encodes were identical. One thread: x264's output also depends on its thread count (set from the cores
+# by default: 8 of 8 videos differed between 1 and 2 threads), and the dataset is written by several processes.
+X264_REPEATABLE = {"x264-params": "cpu-independent=1", "threads": "1"}
+
+
 def write_video(frames: np.ndarray, path: Path, fps: int) -> None:
     """Encode ``T×H×W×3`` uint8 frames as H.264 MP4 (yuv420p: plays everywhere).
 
     Written under a temporary name and renamed, so an interrupted run never leaves a partial
-    file that a rerun would take as finished.
+    file that a rerun would take as finished. The same frames give the same file
+    (:data:`X264_REPEATABLE`), so a seed gives the same dataset.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(path)
     tensor = torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()
     # veryfast: 2.6x faster than x264's default preset here (9 vs 24 ms a demo video) and no larger at crf 18
-    VideoEncoder(tensor, frame_rate=fps).to_file(str(partial), codec="libx264", pixel_format="yuv420p", crf=18, preset="veryfast")
+    VideoEncoder(tensor, frame_rate=fps).to_file(str(partial), codec="libx264", pixel_format="yuv420p", crf=18,
+                                                 preset="veryfast", extra_options=X264_REPEATABLE)
     os.replace(partial, path)
 
 
@@ -148,7 +160,9 @@ def synthesize_dataset(
 ) -> list[Path]:
     """Write the dataset under ``out`` (existing files are kept: a rerun only fills gaps).
 
-    ``classes`` picks a subset of the motions (tests use a few for speed).
+    ``workers`` encoding processes; 1 encodes in this process (no process start-up: small sets
+    are done sooner). The files are the same either way. ``classes`` picks a subset of the
+    motions (tests use a few for speed).
     """
     videos_per_class = videos_per_class or {"train": 40, "val": 10, "test": 25}
     out = Path(out)
@@ -163,11 +177,14 @@ def synthesize_dataset(
     done = total - len(jobs)
     if progress:
         progress(done, total)
-    if jobs:
-        # spawn, not fork: a forked child can inherit a lock held by one of torch's or FFmpeg's threads
-        with ProcessPoolExecutor(max_workers=max(workers, 1), mp_context=multiprocessing.get_context("spawn")) as pool:
-            for _ in pool.map(_make_one, jobs, chunksize=8):
-                done += 1
-                if progress:
-                    progress(done, total)
+    with ExitStack() as stack:
+        made = map(_make_one, jobs)
+        if jobs and workers > 1:
+            # spawn, not fork: a forked child can inherit a lock held by one of torch's or FFmpeg's threads
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
+            made = pool.map(_make_one, jobs, chunksize=8)
+        for _ in made:
+            done += 1
+            if progress:
+                progress(done, total)
     return [job[0] for job in jobs]

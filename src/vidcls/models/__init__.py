@@ -1,8 +1,9 @@
 """Video classification models by name: ``build_model("x3d_s", num_classes=10)``.
 
-``registry`` holds the names, ``catalog`` the built-in ones (PyTorchVideo's and torchvision's
-Kinetics-400 models and a small CPU model) with their clip presets; neither imports torch, so
-``vidcls models`` is instant. ``pretrained`` loads published or earlier weights into a network;
+``registry`` holds the names (and reads a user's own ``package.module:function``), ``catalog`` the
+built-in ones, one card per model (PyTorchVideo's, torchvision's and the Hub's Kinetics models and
+a small CPU model): builder, clip preset, head, weight layouts, published classes; neither imports
+torch, so ``vidcls models`` is instant. ``pretrained`` loads published or earlier weights into a network.
 ``checkpoint`` reads a vidcls checkpoint back as network, clip and classes (no Lightning).
 """
 
@@ -14,6 +15,7 @@ from vidcls.models.registry import (
     get_preset,
     list_models,
     model_entry,
+    published_classes,
     register_model,
 )
 
@@ -24,5 +26,6 @@ __all__ = [
     "get_preset",
     "list_models",
     "model_entry",
+    "published_classes",
     "register_model",
 ]

@@ -1,4 +1,5 @@
-"""The built-in models: name, description, clip preset, head and published weights, without importing torch.
+"""The built-in models, one card each (the one place for a family): description, builder, clip preset (or the rule
+that reads it from a checkpoint), head, weight layouts, published weights and their class order; no torch import.
 
 Builders live in the family modules (``pytorchvideo_models``, ``torchvision_models``,
 ``simple3d``, ``hf``), which are imported only when a model is built. Every number here is cited, and
@@ -13,13 +14,20 @@ kinetics_classification_*.yaml``, [ptv]); the PySlowFast configs its model zoo p
 ``--train-resize-size 128 171``; S3D ``--clip-len 64`` at 15 fps, ``--train-resize-size 256 256``).
 torchvision's recipes resize to a fixed size before the random crop, so ``min_scale == max_scale``.
 The PyTorchVideo recipes test on a larger crop (X3D-XS/S 182, the others 256) with three crops per
-view; our ``crop_size`` is the training crop.
+view; our ``crop_size`` is the training crop. Evaluation rounds as each family's library does
+(``eval_rounding``: PyTorchVideo's ``uniform_crop``, torchvision's ``CenterCrop``, transformers' processors).
+
+Published classes: torchvision's weights enums carry theirs (``meta["categories"]``); PyTorchVideo's
+Kinetics-400 heads use the order of its ``kinetics_classnames.json``, which no installed package
+holds, so vidcls does not claim it (None); a Hub checkpoint's are its config's ``id2label``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from vidcls.clip import IMAGENET_MEAN, IMAGENET_STD, ClipSpec
-from vidcls.models.registry import ModelCard, add_model
+from vidcls.models.registry import HubFamily, ModelCard, add_model
 
 PTV = "vidcls.models.pytorchvideo_models"
 TV = "vidcls.models.torchvision_models"
@@ -35,11 +43,15 @@ TV_RESNET = ClipSpec.at_sampling_rate(16, 2, crop_size=112, min_scale=128, max_s
 
 
 def _ptv(name: str, description: str, builder: str, preset: ClipSpec, zoo_file: str, head: str = RESNET_HEAD) -> ModelCard:
-    return ModelCard(name, description, f"{PTV}:{builder}", preset, head, f"{PTV_ZOO}/{zoo_file}")
+    """A PyTorchVideo card: its evaluation rounds as its ``short_side_scale`` and ``uniform_crop`` do."""
+    preset = replace(preset, eval_rounding="pytorchvideo")
+    return ModelCard(name, description, f"{PTV}:{builder}", preset, head, f"{PTV_ZOO}/{zoo_file}",
+                     weight_layouts=("vidcls", "pytorchvideo", "state_dict"))
 
 
 def _tv(name: str, description: str, preset: ClipSpec, head: str, weights_file: str) -> ModelCard:
-    return ModelCard(name, description, f"{TV}:{name}", preset, head, f"{TV_ZOO}/{weights_file}")
+    return ModelCard(name, description, f"{TV}:{name}", preset, head, f"{TV_ZOO}/{weights_file}",
+                     published_classes=f"{TV}:published_classes")
 
 
 CARDS = [
@@ -89,25 +101,40 @@ CARDS = [
         "swin3d_t-7615ae03.pth"),
 ]
 
-# Hugging Face transformers' video classifiers (the vidcls[hf] extra; builders in vidcls.models.hf). Their clip is read
+# Hugging Face transformers' video classifiers (the vidcls[hf] extra; built by vidcls.models.hf). Their clip is read
 # from the checkpoint given as --model.pretrained (its config's frames, its processor's resize, crop and statistics);
-# the temporal stride is each paper's Kinetics recipe (vidcls.models.hf.FAMILIES cites it). Top-1 and parameters:
-# VideoMAE (Tong et al. 2022, table 6: ViT-B, 16 frames, 1600-epoch pre-training), TimeSformer (Bertasius et al.
-# 2021, table 1 and section 4.3).
+# their published classes are its config's id2label. Top-1 and parameters: VideoMAE (Tong et al. 2022, table 6: ViT-B,
+# 16 frames, 1600-epoch pre-training), TimeSformer (Bertasius et al. 2021, table 1 and section 4.3).
+# Sampling rates (frames of a 30 fps video per sampled frame): VideoMAE's Kinetics fine-tuning scripts (--num_frames 16
+# --sampling_rate 4); TimeSformer's TimeSformer_divST_8x32_224.yaml (8 frames, SAMPLING_RATE 32); ViViT's Kinetics
+# configs (scenic, 32 frames, stride 2); V-JEPA's Kinetics evaluation (vitl16_k400_16x8x3.yaml: 16 frames, frame_step 4).
 HF = "vidcls.models.hf"
-HF_PRESET = f"{HF}:clip_preset"
+
+
+def _hub(name: str, description: str, head: str | tuple[str, ...], family: HubFamily) -> ModelCard:
+    return ModelCard(name, description, f"{HF}:build", head=head, preset_for=f"{HF}:clip_preset", weight_layouts=(),
+                     published_classes=f"{HF}:published_classes", hub=family)
+
+
 CARDS += [
-    ModelCard("videomae", "VideoMAE ViT-B (transformers), 16x4 at 224²: Kinetics-400 81.5 % top-1 published "
-              "(MCG-NJU/videomae-base-finetuned-kinetics), 87 M parameters", f"{HF}:videomae", head="model.classifier",
-              preset_for=HF_PRESET),
-    ModelCard("vjepa2", "V-JEPA 2 ViT-L (transformers), 16x4 at 256²: Hub classifiers for SSv2 and Diving-48 "
-              "(facebook/vjepa2-vitl-fpc16-256-ssv2); encoders facebook/vjepa2-vitl-fpc64-256", f"{HF}:vjepa2",
-              head=("model.pooler", "model.classifier"), preset_for=HF_PRESET),
-    ModelCard("timesformer", "TimeSformer base (transformers), 8x32 at 224²: Kinetics-400 78.0 % top-1 published "
-              "(facebook/timesformer-base-finetuned-k400), 121 M parameters", f"{HF}:timesformer",
-              head="model.classifier", preset_for=HF_PRESET),
-    ModelCard("vivit", "ViViT-B/16x2 (transformers), 32x2 at 224², input in [-1, 1]: Kinetics-400 "
-              "(google/vivit-b-16x2-kinetics400)", f"{HF}:vivit", head="model.classifier", preset_for=HF_PRESET),
+    _hub("videomae", "VideoMAE ViT-B (transformers), 16x4 at 224²: Kinetics-400 81.5 % top-1 published "
+         "(MCG-NJU/videomae-base-finetuned-kinetics), 87 M parameters", "model.classifier",
+         HubFamily("VideoMAEConfig", "VideoMAEForVideoClassification", "VideoMAEVideoProcessor", "num_frames",
+                   "image_size", "videomae.encoder.layer", "videomae.embeddings", sampling_rate=4)),
+    _hub("vjepa2", "V-JEPA 2 ViT-L (transformers), 16x4 at 256²: Hub classifiers for SSv2 and Diving-48 "
+         "(facebook/vjepa2-vitl-fpc16-256-ssv2); encoders facebook/vjepa2-vitl-fpc64-256", ("model.pooler", "model.classifier"),
+         HubFamily("VJEPA2Config", "VJEPA2ForVideoClassification", "VJEPA2VideoProcessor", "frames_per_clip",
+                   "crop_size", "vjepa2.encoder.layer", "vjepa2.encoder.embeddings", sampling_rate=4,
+                   drop_path_in_config=True, unused="vjepa2.predictor")),
+    # (TimesformerConfig has drop_path_rate, typed int: a rate like 0.1 fails its validation, so vidcls adds its own)
+    _hub("timesformer", "TimeSformer base (transformers), 8x32 at 224²: Kinetics-400 78.0 % top-1 published "
+         "(facebook/timesformer-base-finetuned-k400), 121 M parameters", "model.classifier",
+         HubFamily("TimesformerConfig", "TimesformerForVideoClassification", "TimesformerVideoProcessor",
+                   "num_frames", "image_size", "timesformer.encoder.layer", "timesformer.embeddings", sampling_rate=32)),
+    _hub("vivit", "ViViT-B/16x2 (transformers), 32x2 at 224², input in [-1, 1]: Kinetics-400 "
+         "(google/vivit-b-16x2-kinetics400)", "model.classifier",
+         HubFamily("VivitConfig", "VivitForVideoClassification", "VivitVideoProcessor", "num_frames", "image_size",
+                   "vivit.layers", "vivit.embeddings", sampling_rate=2, rescale_offset=-1.0)),
 ]
 
 for _card in CARDS:

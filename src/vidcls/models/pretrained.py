@@ -6,8 +6,9 @@ rest of this module is about state dicts.
 A source is a local file or a registered model's name. A name fetches that model's published
 Kinetics-400 weights (PyTorchVideo's model zoo or torchvision's, URLs in the registry) into the
 torch hub cache; every file is read with ``weights_only=True``, so loading never runs code from it.
-Three layouts are understood: a vidcls (Lightning) checkpoint, whose ``state_dict`` keys start with
-``network.``; PyTorchVideo's ``{"model_state": ...}``; and a plain state dict (torchvision's).
+Three layouts are understood (each model's card says which it reads): a vidcls checkpoint (its
+hyperparameters name its classes; its ``state_dict`` keys start with ``network.``); PyTorchVideo's
+``{"model_state": ...}``; and a plain state dict (torchvision's).
 
 The registry names each model's head (its final classifier layer). A head whose shape differs
 (another class count) keeps its fresh initialisation; any other difference is an error, so weights
@@ -26,7 +27,7 @@ from torch import nn
 
 from vidcls.errors import VidclsError
 from vidcls.io import load_file, load_safely
-from vidcls.models.registry import build_model, list_models, model_entry
+from vidcls.models.registry import WEIGHT_LAYOUTS, build_model, list_models, model_entry
 
 StateDict = dict[str, torch.Tensor]
 log = logging.getLogger(__name__)
@@ -37,8 +38,11 @@ def published_weights() -> dict[str, str]:
     return {name: url for name in list_models() if (url := model_entry(name).weights_url)}
 
 
-def read_weights(source: str) -> StateDict:
-    """The state dict in a local file, or in the published weights named ``source`` (downloaded once)."""
+def read_weights(source: str, layouts: Sequence[str] = WEIGHT_LAYOUTS) -> StateDict:
+    """The state dict in a local file, or in the published weights named ``source`` (downloaded once).
+
+    ``layouts``: the checkpoint layouts (:data:`~vidcls.models.registry.WEIGHT_LAYOUTS`) the model reads.
+    """
     path, urls = Path(source).expanduser(), published_weights()
     if path.is_file():
         checkpoint = load_file(path)
@@ -49,20 +53,36 @@ def read_weights(source: str) -> StateDict:
         )
     else:
         raise VidclsError(f"pretrained {source!r}: no such file, nor published weights; known names: {', '.join(urls)}")
-    return _state_dict(checkpoint, source)
+    return _state_dict(checkpoint, source, layouts)
 
 
-def _state_dict(checkpoint: object, source: str) -> StateDict:
-    """The network's weights out of any of the three layouts."""
-    if isinstance(checkpoint, Mapping) and "state_dict" in checkpoint:  # ours: network.* inside the LightningModule
+def _layout(checkpoint: object) -> str | None:
+    """Which of the WEIGHT_LAYOUTS ``checkpoint`` is in; None for none of them."""
+    if not isinstance(checkpoint, Mapping):
+        return None
+    hparams = checkpoint.get("hyper_parameters")
+    if "state_dict" in checkpoint and isinstance(hparams, Mapping) and hparams.get("classes"):
+        return "vidcls"
+    if "model_state" in checkpoint:
+        return "pytorchvideo"
+    tensors = bool(checkpoint) and all(isinstance(value, torch.Tensor) for value in checkpoint.values())
+    return "state_dict" if tensors else None
+
+
+def _state_dict(checkpoint: object, source: str, layouts: Sequence[str]) -> StateDict:
+    """The network's weights out of ``checkpoint``, in one of ``layouts``."""
+    layout = _layout(checkpoint)
+    if layout is None:
+        raise VidclsError(f"{source}: not a state dict, a vidcls checkpoint or a PyTorchVideo checkpoint")
+    if layout not in layouts:
+        raise VidclsError(f"{source}: a {layout} checkpoint, and this model reads {', '.join(layouts) or 'none'}")
+    if layout == "vidcls":  # network.* inside the classifier
         prefix = "network."
         state = {key.removeprefix(prefix): value for key, value in checkpoint["state_dict"].items() if key.startswith(prefix)}
-    elif isinstance(checkpoint, Mapping) and "model_state" in checkpoint:  # PyTorchVideo / PySlowFast
-        state = dict(checkpoint["model_state"])
     else:
-        state = checkpoint
-    if not isinstance(state, Mapping) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise VidclsError(f"{source}: not a state dict, a vidcls checkpoint or a PyTorchVideo checkpoint")
+        state = checkpoint["model_state"] if layout == "pytorchvideo" else checkpoint
+    if not state or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise VidclsError(f"{source}: its {layout} weights hold no tensors")
     return dict(state)
 
 
@@ -87,7 +107,7 @@ def build_network(
 
 def load_pretrained(network: nn.Module, model: str, source: str) -> list[str]:
     """Load ``source`` into ``network`` (built as registry ``model``); return the head keys left re-initialised."""
-    state = read_weights(source)
+    state = read_weights(source, model_entry(model).weight_layouts)
     own = network.state_dict()
     head = _head(model)
     differs = [key for key in state if key in own and state[key].shape != own[key].shape]

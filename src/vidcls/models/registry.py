@@ -1,5 +1,6 @@
-"""The model registry: a name → a builder ``(num_classes, **options) → nn.Module``, its clip preset,
-its head and its published weights.
+"""The model registry: a name → everything vidcls knows about that model, in one :class:`ModelCard`:
+its builder ``(num_classes, **options) → nn.Module``, its clip preset (or the rule that reads it from
+a checkpoint), its head, the weight layouts it reads, its published weights and their classes.
 
 Models take ``B×C×T×H×W`` float clips and return ``B×num_classes`` logits. :func:`build_model` is
 the single entry point (the idea of timm's ``create_model``). A model knows the clip it was trained
@@ -8,22 +9,52 @@ a config names only the model.
 
 This module imports no torch: a builder may be given as ``"module:function"`` and is imported
 when a model is built, so listing models and reading presets (``vidcls models``, the CLI) is cheap.
+
+A name that is not registered but reads ``package.module:function`` is the user's own network
+(:func:`model_entry`): the function takes ``num_classes`` and keyword options and returns a module
+mapping ``B×C×T×H×W`` clips to ``B×num_classes`` logits. It has the ClipSpec defaults for a preset;
+its head is the function's ``head`` attribute if it has one (``build_net.head = "fc"``), else unknown
+(no ``--model.pretrained`` head replacement, no ``--model.freeze_backbone``). To give a preset too,
+register it with :func:`register_model` instead.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vidcls.clip import ClipSpec
+from vidcls.errors import VidclsError
 
 if TYPE_CHECKING:
     from torch import nn
 
 Builder = Callable[..., "nn.Module"]
+# The checkpoint layouts a state-dict model's weights may come in (vidcls.models.pretrained reads them): a vidcls
+# checkpoint (classes in its hyperparameters, the network's keys under "network."), PyTorchVideo's
+# {"model_state": ...}, and a plain state dict (torchvision's).
+WEIGHT_LAYOUTS = ("vidcls", "pytorchvideo", "state_dict")
+
+
+@dataclass(frozen=True)
+class HubFamily:
+    """What vidcls needs to know about one transformers video classifier (class names, not classes: imported on use)."""
+
+    config: str
+    model: str
+    processor: str
+    frames_key: str  # the config field holding the frames per clip
+    size_key: str  # the config field holding the (square) input size
+    blocks: str  # the transformer blocks' ModuleList (layer-wise lr decay, drop path)
+    embeddings: str  # patch and position embeddings: the lowest "layer" of layer-wise decay
+    sampling_rate: int  # frames of a 30 fps video per sampled frame, in the family's published Kinetics recipe
+    rescale_offset: float = 0.0  # added after rescaling: ViViT's processor maps uint8 to [-1, 1] (x / 127.5 - 1)
+    drop_path_in_config: bool = False  # the config has drop_path_rate; else vidcls adds stochastic depth
+    unused: str | None = None  # a module classification never runs (kept frozen): V-JEPA 2's pre-training predictor
 
 
 @dataclass(frozen=True)
@@ -42,6 +73,11 @@ class ModelCard:
     # config and processor config; the builder then takes ``pretrained`` (a Hub id or save_pretrained folder),
     # ``classes`` (its labels) and ``config`` (a recorded configuration) and loads its weights itself
     preset_for: str | None = None
+    # the layouts (WEIGHT_LAYOUTS) its --model.pretrained files may come in; Hub families load their own
+    weight_layouts: tuple[str, ...] = ("vidcls", "state_dict")
+    # "module:function" (model, pretrained) → the class names of its published head in head order, or None
+    published_classes: str | None = None
+    hub: HubFamily | None = None  # a transformers family: its classes, config keys and modules
 
     @property
     def loads_own_weights(self) -> bool:
@@ -49,13 +85,26 @@ class ModelCard:
         return self.preset_for is not None
 
     def resolve_builder(self) -> Builder:
-        return self.builder if callable(self.builder) else _resolve(self.builder)
+        """The builder, imported now; a Hub family's one builder is given its family's name first."""
+        builder = self.builder if callable(self.builder) else _resolve(self.builder)
+        return functools.partial(builder, self.name) if self.hub else builder
 
 
 def _resolve(reference: str) -> Callable:
-    """The function named by ``"package.module:function"``, imported now."""
+    """The function named by ``"package.module:function"``, imported now; a bad reference is one line saying why."""
     module, _, function = reference.partition(":")
-    return getattr(importlib.import_module(module), function)
+    if not module or not function:
+        raise VidclsError(f"model {reference!r}: give a registered name or package.module:function")
+    try:
+        imported = importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        raise VidclsError(f"model {reference!r}: no module {error.name!r} (is it on PYTHONPATH?)") from error
+    found = getattr(imported, function, None)
+    if found is None:
+        raise VidclsError(f"model {reference!r}: module {module} has no {function!r}")
+    if not callable(found):
+        raise VidclsError(f"model {reference!r}: {function} is a {type(found).__name__}, not a function")
+    return found
 
 
 _REGISTRY: dict[str, ModelCard] = {}
@@ -112,7 +161,20 @@ def build_model(name: str, num_classes: int, **options) -> nn.Module:
 
 
 def model_entry(name: str) -> ModelCard:
-    """Everything registered under ``name``; an unknown name lists the choices."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())}")
-    return _REGISTRY[name]
+    """Everything registered under ``name``, or the user's own network named ``package.module:function``.
+
+    An unknown name lists the choices.
+    """
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if ":" in name:
+        builder = _resolve(name)
+        head = getattr(builder, "head", None)
+        return ModelCard(name, f"{name} (your own network)", builder, head=tuple(head) if isinstance(head, list) else head)
+    raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())} (or your own: package.module:function)")
+
+
+def published_classes(name: str, pretrained: str | None = None) -> list[str] | None:
+    """The class names of ``name``'s published head, in head order (a Hub family: ``pretrained``'s); None if unknown."""
+    card = model_entry(name)
+    return None if card.published_classes is None else _resolve(card.published_classes)(name, pretrained)

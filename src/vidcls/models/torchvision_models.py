@@ -8,7 +8,12 @@ installed weights enums (a test keeps them equal).
 from __future__ import annotations
 
 from torch import nn
-from torchvision.models import video
+from torchvision.models import get_model_weights, video
+
+
+def published_classes(name: str, pretrained: str | None = None) -> list[str]:
+    """The Kinetics-400 class names of ``name``'s published head, in head order (its weights enum's categories)."""
+    return list(get_model_weights(name).KINETICS400_V1.meta["categories"])
 
 
 def _build(builder, num_classes: int, **options) -> nn.Module:
