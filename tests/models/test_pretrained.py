@@ -9,8 +9,8 @@ from torch.utils.data import DataLoader
 from torchvision.models import video
 
 from vidcls.errors import VidclsError
-from vidcls.models import build_model
-from vidcls.models.pretrained import freeze_all_but_head, load_pretrained, published_weights, read_weights
+from vidcls.models import build_model, published_classes
+from vidcls.models.pretrained import build_network, freeze_all_but_head, load_pretrained, published_weights, read_weights
 from vidcls.training.classifier import VideoClassifier
 
 with warnings.catch_warnings():
@@ -142,3 +142,28 @@ def test_a_layout_the_model_does_not_read_is_one_line(tmp_path):
     torch.save({"model_state": build_model("simple3d", num_classes=4).state_dict()}, tmp_path / "ptv.pyth")
     with pytest.raises(VidclsError, match="ptv.pyth: a pytorchvideo checkpoint, and this model reads vidcls, state_dict"):
         load_pretrained(build_model("simple3d", num_classes=4), "simple3d", str(tmp_path / "ptv.pyth"))
+
+
+def test_published_weights_whose_head_names_the_datas_classes_keep_it_in_the_datas_order(monkeypatch):
+    published = published_classes("mc3_18")  # torchvision's weights enum: the Kinetics-400 head order
+    torch.manual_seed(0)
+    original = video.mc3_18(num_classes=len(published)).state_dict()
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", lambda *args, **kwargs: original)  # no download here
+    classes = list(reversed(published))
+    network, _ = build_network("mc3_18", classes, {}, pretrained="mc3_18")
+    assert torch.equal(network.fc.weight, original["fc.weight"].flip(0))  # kept, row i is classes[i]
+    assert torch.equal(network.fc.bias, original["fc.bias"].flip(0))
+    fewer, _ = build_network("mc3_18", classes[:10], {}, pretrained="mc3_18")  # other classes: a new head
+    assert fewer.fc.weight.shape == (10, original["fc.weight"].shape[1])
+
+
+def test_a_hub_classifier_whose_labels_name_the_datas_classes_is_kept_and_reordered(hub_checkpoint):
+    folder = hub_checkpoint("videomae")  # a head for abseiling, archery, bowling, juggling, yawning
+    labels = ["abseiling", "archery", "bowling", "juggling", "yawning"]
+    order = [3, 0, 4, 2, 1]
+    as_published, _ = build_network("videomae", labels, {}, pretrained=str(folder))
+    reordered, _ = build_network("videomae", [labels[i] for i in order], {}, pretrained=str(folder))
+    clips = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(reordered.eval()(clips), as_published.eval()(clips)[:, order])
+    assert reordered.model.config.id2label[0] == "juggling"

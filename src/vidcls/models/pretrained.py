@@ -27,7 +27,7 @@ from torch import nn
 
 from vidcls.errors import VidclsError
 from vidcls.io import load_file, load_safely
-from vidcls.models.registry import WEIGHT_LAYOUTS, build_model, list_models, model_entry
+from vidcls.models.registry import WEIGHT_LAYOUTS, build_model, list_models, model_entry, published_classes
 
 StateDict = dict[str, torch.Tensor]
 log = logging.getLogger(__name__)
@@ -101,15 +101,42 @@ def build_network(
         return network, network.network_config()
     network = build_model(model, len(classes), **options)
     if pretrained:
-        load_pretrained(network, model, pretrained)
+        load_pretrained(network, model, pretrained, classes)
     return network, None
 
 
-def load_pretrained(network: nn.Module, model: str, source: str) -> list[str]:
-    """Load ``source`` into ``network`` (built as registry ``model``); return the head keys left re-initialised."""
+def class_order(published: Sequence[str] | None, classes: Sequence[str]) -> list[int] | None:
+    """Where each of ``classes`` sits in a published head that names exactly these classes, in any order; else None.
+
+    Such a head is kept and its rows reordered, not replaced: a published classifier tests on its
+    own dataset without training, whatever order the dataset lists its classes in.
+    """
+    if published is None or sorted(published) != sorted(classes) or len(set(classes)) != len(classes):
+        return None
+    position = {name: index for index, name in enumerate(published)}
+    return [position[name] for name in classes]
+
+
+def reorder_rows(tensors: Mapping[str, torch.Tensor], order: Sequence[int]) -> dict[str, torch.Tensor]:
+    """A head's weights and biases with their class rows (the first axis) in ``order``."""
+    index = torch.tensor(order)
+    return {key: value[index] if value.shape[:1] == (len(order),) else value for key, value in tensors.items()}
+
+
+def load_pretrained(network: nn.Module, model: str, source: str, classes: Sequence[str] | None = None) -> list[str]:
+    """Load ``source`` into ``network`` (built as registry ``model``); return the head keys left re-initialised.
+
+    When ``source`` is the model's published weights and ``classes`` are their head's classes in
+    another order, the head is kept, its rows put in the order of ``classes``.
+    """
     state = read_weights(source, model_entry(model).weight_layouts)
     own = network.state_dict()
     head = _head(model)
+    order = class_order(published_classes(model) if source in published_weights() else None, classes or ())
+    if order is not None:
+        heads = {key: value for key, value in state.items() if _in(key, head)}
+        state.update(reorder_rows(heads, order))
+        log.warning("Pretrained %s: its head names these classes; kept, its rows put in the data's class order", source)
     differs = [key for key in state if key in own and state[key].shape != own[key].shape]
     reinitialised = [key for key in differs if _in(key, head)]
     if wrong := [key for key in differs if key not in reinitialised]:

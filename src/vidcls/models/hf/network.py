@@ -21,6 +21,7 @@ from torchvision.ops import stochastic_depth
 
 from vidcls.errors import VidclsError, first_line
 from vidcls.io import load_safely
+from vidcls.models.pretrained import class_order, reorder_rows
 from vidcls.models.registry import HubFamily, list_models, model_entry
 
 try:
@@ -75,9 +76,15 @@ def build(
     model_class = getattr(transformers, family.model)
     if pretrained:
         checkpoint_labels = checkpoint_config(family_name, pretrained).id2label
+        published = [checkpoint_labels.get(i) for i in range(len(checkpoint_labels))]
+        order = class_order(published, labels)  # its head names these classes: kept, its rows in the data's order
         model = _hub_call(pretrained, lambda: model_class.from_pretrained(
-            pretrained, ignore_mismatched_sizes=True, **label_config, **config_options))
-        if [checkpoint_labels.get(i) for i in range(num_classes)] != labels:
+            pretrained, ignore_mismatched_sizes=order is None, **({} if order is not None else label_config),
+            **config_options))
+        if order is not None:
+            model.classifier.load_state_dict(reorder_rows(model.classifier.state_dict(), order))
+            model.config.update(label_config)
+        elif published[:num_classes] != labels:
             _reset_classifier(model)  # same class count, other classes: the checkpoint's head means nothing here
     else:
         model_config = getattr(transformers, family.config).from_dict({**(config or {}), **config_options, **label_config})
