@@ -5,7 +5,8 @@ A :class:`Predictor` holds a plain network with its checkpoint's classes and cli
 Lightning), so a video is turned into model input exactly as the test clips were: both kinds of
 prediction go through one path: clip start times → :func:`~vidcls.data.sampling.clip_frame_times` →
 :class:`~vidcls.data.decoding.VideoReader` → :func:`~vidcls.data.transforms.multi_view_transform`
-(the test crops) → softmax, averaged over the views.
+(the test crops) → the checkpoint's task's probabilities (softmax, or a sigmoid per class for a
+multi-label network: :func:`vidcls.task.scores`), pooled over the views by the clip's ``view_pooling``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from vidcls.data.sources import is_video
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
 from vidcls.errors import VideoReadError
 from vidcls.models.checkpoint import load_network
+from vidcls.task import DEFAULT_TASK, Task, scores
 
 Ranked = list[tuple[str, float]]  # (class name, probability), most probable first
 
@@ -77,9 +79,10 @@ class Timeline:
 class Predictor:
     """A trained network with its checkpoint's classes and clip contract: video file → class probabilities.
 
-    A video is scored as its checkpoint was tested: the softmax of ``num_clips`` clips at uniform
-    positions (the centres of equal parts of the video) × ``num_crops`` crops along the long side,
-    averaged; None takes the clip's ``test_clips`` and ``test_crops``. A timeline's windows are
+    A video is scored as its checkpoint was tested: the probabilities (``task``'s: softmax, or
+    sigmoid for multi-label) of ``num_clips`` clips at uniform positions (the centres of equal parts
+    of the video) × ``num_crops`` crops along the long side, pooled by the clip's ``view_pooling``
+    (mean, or max); None takes the clip's ``test_clips`` and ``test_crops``. A timeline's windows are
     clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
     a time. A video whose frames exceed ``max_pixels`` or that lasts over ``max_duration`` seconds
     (None: no limit) is refused from its header, before decoding, with a :class:`VideoReadError`.
@@ -99,6 +102,7 @@ class Predictor:
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
         max_duration: float | None = None,
         decoding: DecoderSettings = DecoderSettings(),
+        task: Task = DEFAULT_TASK,
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.to(self.device).eval()
@@ -111,18 +115,19 @@ class Predictor:
         self.max_pixels = max_pixels
         self.max_duration = max_duration
         self.decoding = decoding
+        self.task = task
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **options) -> Predictor:
         """The usual entry point: ``Predictor.from_checkpoint("best.ckpt").predict("video.mp4")``; ``options`` as above."""
         loaded = load_network(path)
-        return cls(loaded.network, loaded.clip, loaded.classes, **options)
+        return cls(loaded.network, loaded.clip, loaded.classes, task=loaded.task, **options)
 
     def predict(self, path: str | Path, top_k: int = 5) -> Ranked:
         """The ``top_k`` most probable classes of a whole video, with their probabilities."""
         with self._open(path) as reader:
             starts = uniform_clip_starts(reader.info, self.clip.clip_duration, self.num_clips)
-            return self._ranked(self._probabilities(reader, starts, self.clip.clip_duration).mean(0), top_k)
+            return self._ranked(self.clip.pool_views(self._probabilities(reader, starts, self.clip.clip_duration), 0), top_k)
 
     def preview(self, path: str | Path, count: int = 8) -> torch.Tensor:
         """``count`` frames at the centres of equal parts of the video, resized and cropped as the network sees them.
@@ -162,7 +167,7 @@ class Predictor:
         return reader
 
     def _probabilities(self, reader: VideoReader, starts: Sequence[float], duration: float) -> torch.Tensor:
-        """Softmax of the ``duration``-second clip at each start, averaged over its crops: ``len(starts)×num_classes``, on the CPU."""
+        """Probabilities of the ``duration``-second clip at each start, pooled over its crops: ``len(starts)×num_classes``, on the CPU."""
         results = []
         for first in range(0, len(starts), self.batch_size):
             clips = []
@@ -172,7 +177,7 @@ class Predictor:
             views = torch.stack(clips)  # clips×crops×C×T×H×W
             with torch.inference_mode():
                 logits = self.network(views.flatten(0, 1).to(self.device))
-            results.append(logits.float().softmax(-1).unflatten(0, views.shape[:2]).mean(1).cpu())
+            results.append(self.clip.pool_views(scores(logits, self.task).unflatten(0, views.shape[:2]), 1).cpu())
         return torch.cat(results)
 
     def _ranked(self, probabilities: torch.Tensor, top_k: int) -> Ranked:

@@ -12,10 +12,14 @@ from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError
 from vidcls.models.hf.network import FAMILIES, HubVideoClassifier
 from vidcls.models.hf.processor import clip_from_processor, processor_for
+from vidcls.task import HUB_PROBLEM_TYPES, Task
 
 
-def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path) -> None:
+def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path, task: Task = "multiclass") -> None:
     """Write ``network`` as transformers' own ``save_pretrained`` folder: config (the user's labels), safetensors, processor.
+
+    The config's ``problem_type`` is the task's, so transformers' pipelines apply a sigmoid to a
+    multi-label network's logits and a softmax to a multiclass one's.
 
     The processor config is ``clip``'s evaluation preprocessing; it is read back and must give
     the same clip, or the folder would prepare videos other than training did.
@@ -26,6 +30,7 @@ def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path
     config = network.model.config
     if not hasattr(config, "num_frames"):  # transformers' video-classification pipeline reads it; VJEPA2Config lacks it
         config.num_frames = getattr(config, FAMILIES[model].frames_key)
+    config.problem_type = HUB_PROBLEM_TYPES[task]
     network.model.save_pretrained(folder)
     processor_for(model, clip).save_pretrained(folder)
     written = clip_from_processor(transformers.AutoVideoProcessor.from_pretrained(folder), clip.num_frames,
