@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import sys
 import warnings
+import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,6 +86,67 @@ def tiny_checkpoint(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) 
           "--trainer.max_epochs", "1", "--trainer.limit_val_batches", "0", "--trainer.logger", "false"])
     (checkpoint,) = out.rglob("*.ckpt")
     return checkpoint
+
+
+# Multi-label tags of synth_root's motions (moving_right has none: its videos are negatives), and the same as Charades
+# actions: a class id with its start and end seconds (moving_left's repeats c002, which counts once).
+MOTION_TAGS = {"moving_down": ("vertical", "down"), "moving_left": ("horizontal", "left"), "moving_right": (),
+               "moving_up": ("vertical", "up")}
+CHARADES_CLASSES = ("Holding some clothes", "Putting clothes somewhere", "Taking some clothes from somewhere",
+                    "Throwing clothes somewhere")
+MOTION_ACTIONS = {"moving_down": "c000 0.00 1.50;c003 0.50 2.00", "moving_left": "c002 0.10 1.00;c000 1.00 2.00;c002 1.20 1.90",
+                  "moving_right": "", "moving_up": "c001 0.00 2.00"}
+
+
+@pytest.fixture(scope="session")
+def motion_tags() -> dict[str, tuple[str, ...]]:
+    """Each synth_root motion's tags in ``tag_lists`` (none: a negative)."""
+    return MOTION_TAGS
+
+
+@pytest.fixture(scope="session")
+def tag_lists(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Multi-label lists of synth_root's videos tagged by ``motion_tags``: train as ``path a;b`` lines (a negative as
+    ``path ;``), val and test as CSVs with a ``path,labels`` header (a negative's field empty)."""
+    folder = tmp_path_factory.mktemp("tag_lists")
+    lists = {}
+    for split in ("train", "val", "test"):
+        videos = sorted((synth_root / split).rglob("*.mp4"))
+        if split == "train":
+            lines = [f"{video} {';'.join(MOTION_TAGS[video.parent.name]) or ';'}" for video in videos]
+            lists[split] = folder / "train.txt"
+            lists[split].write_text("\n".join(lines) + "\n")
+        else:
+            lists[split] = folder / f"{split}.csv"
+            with lists[split].open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["path", "labels"])
+                writer.writerows([str(video), ";".join(MOTION_TAGS[video.parent.name])] for video in videos)
+    return lists
+
+
+@pytest.fixture(scope="session")
+def charades_root(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Charades laid out as published (classes file, train/test CSVs with quoted free-text fields and an
+    ``actions`` column, ``Charades_v1_480/<id>.mp4``): synth_root's videos, actions by motion (moving_right: none)."""
+    root = tmp_path_factory.mktemp("charades")
+    (root / "Charades_v1_480").mkdir()
+    (root / "Charades_v1_classes.txt").write_text("".join(f"c{i:03d} {name}\n" for i, name in enumerate(CHARADES_CLASSES)))
+    header = ["id", "subject", "scene", "quality", "relevance", "verified", "script", "objects", "descriptions", "actions",
+              "length"]
+    for split, per_class in (("train", 3), ("test", 4)):
+        rows = []
+        for motion in MOTION_ACTIONS:
+            for n, video in enumerate(sorted((synth_root / split / motion).glob("*.mp4"))[:per_class]):
+                video_id = f"{split[:2].upper()}{motion[7].upper()}{n:02d}"
+                shutil.copy(video, root / "Charades_v1_480" / f"{video_id}.mp4")
+                rows.append([video_id, "HR43", "Kitchen", "6", "7", "Yes", f"A person, in a kitchen, is {motion}.",
+                             "clothes;table", "A person holds clothes, then puts them down.", MOTION_ACTIONS[motion], "2.00"])
+        with (root / f"Charades_v1_{split}.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    return root
 
 
 @pytest.fixture

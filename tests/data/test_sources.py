@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,21 @@ def test_classes_file(tmp_path):
     path.write_text("a\na\n")
     with pytest.raises(DatasetError, match="repeats"):
         read_classes_file(path)
+
+
+def test_multi_label_lists_give_label_sets_and_negatives(tmp_path):
+    video = touch(tmp_path / "v.mp4")
+    (tmp_path / "tags.txt").write_text(f"{video} dog;ball\n{video} ;\n{video} dog\n")
+    (tmp_path / "tags.csv").write_text(f'path,labels\n{video},cat;dog\n{video},\n"{video}","ball"\n')
+    spaced, listed = read_list_file(tmp_path / "tags.txt"), read_list_file(tmp_path / "tags.csv")
+    assert [v.label for v in spaced] == [("dog", "ball"), (), "dog"]  # a field without ';' keeps one plain label
+    assert [v.label for v in listed] == [("cat", "dog"), (), ("ball",)]  # a labels column: always a set
+    assert infer_classes(spaced + listed) == ["ball", "cat", "dog"]
+    assert [s.label for s in resolve_labels(spaced + listed, ["ball", "cat", "dog"])] == [(2, 0), (), 2, (1, 2), (), (0,)]
+
+
+def test_a_label_of_a_set_missing_from_the_classes_is_one_line_naming_file_and_line(tmp_path):
+    video = touch(tmp_path / "v.mp4")
+    (tmp_path / "tags.csv").write_text(f"path,labels\n{video},dog\n{video},dog;cta\n")
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path / 'tags.csv'))}:3: unknown label 'cta' \(2 known classes\)$"):
+        resolve_labels(read_list_file(tmp_path / "tags.csv"), ["cat", "dog"])

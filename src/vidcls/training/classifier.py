@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import warnings
 from typing import Any, Literal
 
 import lightning as L
@@ -342,5 +343,8 @@ class MeanAveragePrecision(MultilabelAveragePrecision):
         super().__init__(num_labels, average=None)
 
     def compute(self) -> torch.Tensor:
-        mean = mean_average_precision(super().compute(), dim_zero_cat(self.target).sum(0))
+        with warnings.catch_warnings():  # a class without positives has no AP: left out below, not worth a warning
+            warnings.filterwarnings("ignore", message="No positive samples found in target")
+            per_class = super().compute()
+        mean = mean_average_precision(per_class, dim_zero_cat(self.target).sum(0))
         return torch.tensor(float("nan") if mean is None else mean)
