@@ -8,11 +8,11 @@ Test modules never import each other or this file: what they share is a fixture 
 
 from __future__ import annotations
 
+import csv
 import importlib
+import shutil
 import sys
 import warnings
-import csv
-import shutil
 from pathlib import Path
 
 import pytest
