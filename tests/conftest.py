@@ -126,6 +126,18 @@ def tag_lists(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 
 @pytest.fixture(scope="session")
+def multilabel_checkpoint(tag_lists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A multi-label checkpoint as `vidcls fit` writes it on ``tag_lists`` (``tiny_args``, two batches). Read-only."""
+    from vidcls.cli import main
+
+    out = tmp_path_factory.mktemp("multilabel_run")
+    main(["fit", *TINY, "--data.train_list", str(tag_lists["train"]), "--trainer.default_root_dir", str(out),
+          "--trainer.max_epochs", "1", "--trainer.logger", "false"])
+    (checkpoint,) = out.rglob("*.ckpt")
+    return checkpoint
+
+
+@pytest.fixture(scope="session")
 def charades_root(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Charades laid out as published (classes file, train/test CSVs with quoted free-text fields and an
     ``actions`` column, ``Charades_v1_480/<id>.mp4``): synth_root's videos, actions by motion (moving_right: none)."""
