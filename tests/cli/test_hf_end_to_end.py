@@ -71,6 +71,21 @@ def test_fit_test_predict_and_export_a_family_from_a_pretrained_folder(family, h
     assert dict(Predictor.from_checkpoint(checkpoint, device="cpu").predict(still_video, top_k=4)) == pytest.approx(predicted)
 
 
+def test_a_multilabel_hub_export_makes_transformers_pipeline_apply_a_sigmoid(hub_checkpoint, tag_lists, still_video,
+                                                                             tmp_path):
+    main(["fit", *QUICK, "--data.train_list", str(tag_lists["train"]), "--trainer.default_root_dir", str(tmp_path),
+          "--model.model", "videomae", "--model.pretrained", str(hub_checkpoint("videomae")), "--model.optimizer", "adamw",
+          "--model.lr", "1e-3", "--trainer.limit_val_batches", "0"])
+    checkpoint = next(tmp_path.rglob("*.ckpt"))
+    folder = tmp_path / "hub"
+    command("export", "--checkpoint", str(checkpoint), "--format", "huggingface", "--output", str(folder))
+    assert json.loads((folder / "config.json").read_text())["problem_type"] == "multi_label_classification"
+    scores = transformers.pipeline("video-classification", model=str(folder))(str(still_video), top_k=5)
+    predicted = dict(Predictor.from_checkpoint(checkpoint, device="cpu").predict(still_video, top_k=5))
+    assert {s["label"]: s["score"] for s in scores} == pytest.approx(predicted, abs=2e-3)  # sigmoids, both
+    assert sum(predicted.values()) != pytest.approx(1.0, abs=0.05)
+
+
 def test_the_videomae_recipe_runs_with_layer_decay_mixing_and_repeated_clips(hub_checkpoint, synth_root, tmp_path):
     cli = run_lightning(["fit", "--config", str(CONFIG), *QUICK, "--data.root", str(synth_root),
                          "--trainer.default_root_dir", str(tmp_path), "--model.pretrained", str(hub_checkpoint("videomae"))])
