@@ -40,6 +40,16 @@ def test_a_checkpoint_from_before_the_clip_contract_takes_its_clip_from_its_data
     assert checkpoint_hparams(stored, legacy)["clip"] == ClipSpec(num_frames=16).to_dict()
 
 
+def test_a_checkpoint_records_its_task_and_one_from_before_the_task_is_multiclass(tiny_checkpoint, multilabel_checkpoint,
+                                                                                 tmp_path):
+    assert load_network(multilabel_checkpoint).task == "multilabel"
+    stored = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
+    assert stored["hyper_parameters"]["task"] == load_network(tiny_checkpoint).task == "multiclass"
+    del stored["hyper_parameters"]["task"]
+    torch.save(stored, tmp_path / "before.ckpt")
+    assert load_network(tmp_path / "before.ckpt").task == "multiclass"
+
+
 @pytest.mark.parametrize("content", [{"state_dict": {}}, {"hyper_parameters": {"classes": ["a"]}}, [1, 2]],
                          ids=["no-hyperparameters", "no-weights", "not-a-dict"])
 def test_other_files_are_not_vidcls_checkpoints(content, tmp_path):
