@@ -32,9 +32,9 @@ from torch.utils.data import DataLoader
 
 from bench_common import machine, quiet_library_logs  # benchmarks/ is the script's folder, so on sys.path
 from vidcls.data.decoding import VideoReader
+from vidcls.data.formats.folders import scan_class_folders
 from vidcls.data.sampling import clip_frame_times, random_clip_start
 from vidcls.data.selective import SelectiveDecoder
-from vidcls.data.sources import scan_class_folders
 from vidcls.training.loader_bench import bench_data, time_loader
 
 CACHE = Path(__file__).resolve().parent / ".cache"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+import json
 import shutil
 import sys
 import warnings
@@ -139,11 +140,13 @@ def multilabel_checkpoint(tag_lists: dict[str, Path], tmp_path_factory: pytest.T
 
 @pytest.fixture(scope="session")
 def charades_root(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny Charades laid out as published (classes file, train/test CSVs with quoted free-text fields and an
-    ``actions`` column, ``Charades_v1_480/<id>.mp4``): synth_root's videos, actions by motion (moving_right: none)."""
+    """A tiny Charades laid out as published: ``Charades/`` (the annotations of Charades.zip: classes file, train/test
+    CSVs with quoted free-text fields and an ``actions`` column) and ``Charades_v1_480/<id>.mp4`` (the videos);
+    synth_root's videos, with actions by motion (moving_right: none)."""
     root = tmp_path_factory.mktemp("charades")
     (root / "Charades_v1_480").mkdir()
-    (root / "Charades_v1_classes.txt").write_text("".join(f"c{i:03d} {name}\n" for i, name in enumerate(CHARADES_CLASSES)))
+    (root / "Charades").mkdir()
+    (root / "Charades" / "Charades_v1_classes.txt").write_text("".join(f"c{i:03d} {name}\n" for i, name in enumerate(CHARADES_CLASSES)))
     header = ["id", "subject", "scene", "quality", "relevance", "verified", "script", "objects", "descriptions", "actions",
               "length"]
     for split, per_class in (("train", 3), ("test", 4)):
@@ -154,7 +157,7 @@ def charades_root(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
                 shutil.copy(video, root / "Charades_v1_480" / f"{video_id}.mp4")
                 rows.append([video_id, "HR43", "Kitchen", "6", "7", "Yes", f"A person, in a kitchen, is {motion}.",
                              "clothes;table", "A person holds clothes, then puts them down.", MOTION_ACTIONS[motion], "2.00"])
-        with (root / f"Charades_v1_{split}.csv").open("w", newline="") as handle:
+        with (root / "Charades" / f"Charades_v1_{split}.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)
@@ -279,3 +282,115 @@ def pytorchvideo_functional(monkeypatch: pytest.MonkeyPatch):
     with warnings.catch_warnings():  # its import calls the deprecated torch.jit.script
         warnings.simplefilter("ignore", FutureWarning)
         return importlib.import_module("pytorchvideo.transforms.functional")
+
+
+# The benchmark sets' published layouts (vidcls.data.formats), in miniature: three classes, real
+# videos of 2 s at 12 fps, annotation files byte for byte in the published form, quirks included.
+UCF101_CLASSES = ("ApplyEyeMakeup", "BandMarching", "HandstandPushups")
+HMDB51_VIDEOS = {  # class -> names as HMDB51 spells them, and each one's tag in splits 1, 2, 3
+    "brush_hair": {"April_09_brush_hair_u_nm_np1_ba_goo_0.avi": "122", "Brushing_Hair_with_Beth_brush_hair_h_nm_np1_le_goo_0.avi": "211",
+                   "Aussie_Brushing_Hair!_brush_hair_u_nm_np1_ba_med_2.avi": "120"},
+    "clap": {"#20_Rhythm_clap_u_nm_np1_fr_goo_0.avi": "122", "Hand_Clap_Chiquita_Banana_&_Friends_clap_u_cm_np1_fr_med_0.avi": "212",
+             "Bruce_Lee_'s_(Clap)_Party_clap_f_nm_np1_le_bad_1.avi": "001"},
+    "fall_floor": {"Bad_Fall_[Funny]_fall_floor_f_cm_np1_ba_bad_0.avi": "122", "Parkour_fall_floor_u_cm_np1_fr_med_0.avi": "211",
+                   "AMADEUS_fall_floor_f_nm_np1_ri_med_7.avi": "120"},
+}
+SSV2_TEMPLATES = {"Holding [something] next to [something]": "1", "Pushing [something] from left to right": "2",
+                  "Approaching [something] with your camera": "0"}  # labels.json's key order is not the index order
+DIVING48_VOCAB = [["Back", "15som", "05Twis", "FREE"], ["Back", "15som", "15Twis", "FREE"], ["Forward", "35som", "NoTwis", "PIKE"]]
+
+
+def _copy(source: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, path)
+
+
+def _ucf101(top: Path, avi: Path) -> tuple[Path, Path]:
+    videos, lists = top / "UCF-101", top / "ucfTrainTestlist"
+    lists.mkdir()
+    crlf = "".join(f"{i} {name}\r\n" for i, name in enumerate(UCF101_CLASSES, start=1))
+    (lists / "classInd.txt").write_bytes(crlf.encode())
+    for split in (1, 2, 3):
+        train, test = [], []
+        for index, name in enumerate(UCF101_CLASSES, start=1):
+            stem = "HandStandPushups" if name == "HandstandPushups" else name  # the published set's spelling
+            for group in (1, 2, 3):
+                path = f"{name}/v_{stem}_g{group:02d}_c01.avi"
+                _copy(avi, videos / path)
+                (test.append(path) if group == split else train.append(f"{path} {index}"))
+        (lists / f"trainlist0{split}.txt").write_bytes("".join(f"{line}\r\n" for line in train).encode())
+        (lists / f"testlist0{split}.txt").write_bytes("".join(f"{line}\r\n" for line in test).encode())
+    return videos, lists
+
+
+def _hmdb51(top: Path, avi: Path) -> tuple[Path, Path]:
+    videos, splits = top / "hmdb51_org", top / "testTrainMulti_7030_splits"
+    splits.mkdir()
+    for label, names in HMDB51_VIDEOS.items():
+        for name in names:
+            _copy(avi, videos / label / name)
+        for split in (1, 2, 3):
+            lines = "".join(f"{name} {tags[split - 1]} \n" for name, tags in names.items())  # the trailing space is published
+            (splits / f"{label}_test_split{split}.txt").write_text(lines)
+    return videos, splits
+
+
+def _ssv2(top: Path, webm: Path) -> tuple[Path, Path]:
+    videos, labels = top / "20bn-something-something-v2", top / "labels"
+    labels.mkdir()
+    (labels / "something-something-v2-labels.json").write_text(
+        json.dumps({t.replace("[", "").replace("]", ""): i for t, i in SSV2_TEMPLATES.items()}, indent=1))
+    ids = iter(range(1000, 2000))
+    for name, count in (("train", 2), ("validation", 1)):
+        items = []
+        for template in SSV2_TEMPLATES:
+            for _ in range(count):
+                video_id = str(next(ids))
+                _copy(webm, videos / f"{video_id}.webm")
+                filled = template.replace("[something]", "a cup", 1).replace("[something]", "a pen")
+                items.append({"id": video_id, "label": filled.lower(), "template": template,
+                              "placeholders": ["a cup", "a pen"][: template.count("[")]})
+        (labels / f"something-something-v2-{name}.json").write_text(json.dumps(items))
+    _copy(webm, videos / "1999.webm")
+    (labels / "something-something-v2-test.json").write_text(json.dumps([{"id": "1999"}]))
+    return videos, labels
+
+
+def _diving48(top: Path, mp4: Path) -> tuple[Path, Path]:
+    videos, labels = top / "rgb", top / "labels"
+    labels.mkdir()
+    (labels / "Diving48_vocab.json").write_text(json.dumps(DIVING48_VOCAB))
+    for name, count in (("train", 2), ("test", 1)):
+        items = []
+        for label in range(len(DIVING48_VOCAB)):
+            for n in range(count):
+                vid_name = f"-mmq0PT-u8k_{name}{label}{n}"
+                _copy(mp4, videos / f"{vid_name}.mp4")
+                items.append({"vid_name": vid_name, "label": label, "start_frame": 6, "end_frame": 18})
+        (labels / f"Diving48_V2_{name}.json").write_text(json.dumps(items))
+    return videos, labels
+
+
+@pytest.fixture(scope="session")
+def published_dataset(tmp_path_factory: pytest.TempPathFactory):
+    """``published_dataset(name) -> (videos, annotations)``: a tiny tree of ucf101, hmdb51, ssv2 or diving48 as published.
+
+    Each set has three classes; every video is the same 2 s counter clip (``make_video``'s counter
+    pattern; H.264 in AVI for UCF101 and HMDB51, VP9 WebM for SSv2, H.264 MP4 for Diving-48). UCF101's lists end in CRLF and its HandstandPushups folder holds
+    v_HandStandPushups files; HMDB51's names hold ``#&'()[]!`` and its split lines a trailing
+    space. Shared by the session: tests read the trees, none may change them.
+    """
+    made: dict[str, tuple[Path, Path]] = {}
+    sources = tmp_path_factory.mktemp("published_sources")
+    builders = {"ucf101": (_ucf101, "avi"), "hmdb51": (_hmdb51, "avi"), "ssv2": (_ssv2, "webm"), "diving48": (_diving48, "mp4")}
+
+    def make(name: str) -> tuple[Path, Path]:
+        if name not in made:
+            build, kind = builders[name]
+            source = sources / f"counter.{kind}"
+            if not source.exists():
+                make_video(source, codec="libvpx-vp9" if kind == "webm" else "libx264")
+            made[name] = build(tmp_path_factory.mktemp(name), source)
+        return made[name]
+
+    return make

@@ -69,6 +69,7 @@ def test_at_sampling_rate_is_frames_times_rate_at_the_source_fps():
         ({"hflip_prob": 1.5}, "hflip_prob 1.5 is not a probability"),
         ({"mean": (0.5, 0.5)}, "mean and std need three values each, std positive"),
         ({"std": (0.2, 0.0, 0.2)}, "mean and std need three values each, std positive"),
+        ({"sampling": "tsn"}, "sampling 'tsn' is not one of dense, segment"),
         ({"erase_prob": -0.1}, "erase_prob -0.1 is not a probability"),
         ({"randaug_ops": -1}, "randaug_ops -1 is negative"),
         ({"randaug_magnitude": 11}, "randaug_magnitude 11 is outside RandAugment's 0-10"),
@@ -108,3 +109,9 @@ def test_augmentations_are_off_by_default_and_stored_with_the_clip():
     recipe = ClipSpec(randaug_ops=4, randaug_magnitude=7, erase_prob=0.25)
     assert ClipSpec.from_dict(json.loads(json.dumps(recipe.to_dict()))) == recipe
     assert ClipSpec.from_dict({"num_frames": 8}).randaug_ops == 0  # a checkpoint from before: no augmentation
+
+
+def test_segment_sampling_is_stored_and_described():
+    clip = ClipSpec(sampling="segment")
+    assert ClipSpec.from_dict(clip.to_dict()) == clip and ClipSpec.from_dict({}).sampling == "dense"
+    assert "equal parts" in clip.eval_preprocessing()["frame_times"]

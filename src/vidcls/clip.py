@@ -28,6 +28,7 @@ KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+FrameSampling = Literal["dense", "segment"]
 # How a test video's views become one score per class: their mean, or their max (PySlowFast's Charades protocol).
 ViewPooling = Literal["mean", "max"]
 
@@ -62,6 +63,12 @@ class ClipSpec:
     seen in any view counts: PySlowFast's Charades protocol). ``eval_rounding``
     names the library whose evaluation resize and crop a clip follows to the pixel (:data:`ROUNDING_RULES`).
 
+    ``sampling`` "segment" is TSN's instead (Wang et al. 2016; the Something-Something recipes of
+    TSM and VideoMAE): the whole video (or its labelled span) is cut into ``num_frames`` equal
+    parts and one frame is taken from each, at random in training and at the centre in
+    evaluation (with ``test_clips`` > 1, the views take evenly spaced offsets within the parts);
+    ``clip_duration`` is then unused. Suited to short clips whose whole extent is the action.
+
     Two augmentations of training clips, off by default (evaluation clips never get them), as the
     VideoMAE fine-tuning recipes use them: RandAugment, ``randaug_ops`` operations a clip (0: off),
     drawn once per clip and applied alike to every frame, each at ``randaug_magnitude`` on the
@@ -85,6 +92,7 @@ class ClipSpec:
     randaug_magnitude: int = 7
     erase_prob: float = 0.0
     eval_rounding: EvalRounding = "torchvision"
+    sampling: FrameSampling = "dense"
     view_pooling: ViewPooling = "mean"
 
     def __post_init__(self) -> None:
@@ -111,6 +119,8 @@ class ClipSpec:
             problems.append("mean and std need three values each, std positive")
         if self.eval_rounding not in ROUNDING_RULES:
             problems.append(f"eval_rounding {self.eval_rounding!r} is not one of {', '.join(get_args(EvalRounding))}")
+        if self.sampling not in get_args(FrameSampling):
+            problems.append(f"sampling {self.sampling!r} is not one of {', '.join(get_args(FrameSampling))}")
         if self.view_pooling not in get_args(ViewPooling):
             problems.append(f"view_pooling {self.view_pooling!r} is not one of {', '.join(get_args(ViewPooling))}")
         if problems:
@@ -155,7 +165,8 @@ class ClipSpec:
         return {
             "clip_duration": self.clip_duration,
             "num_frames": self.num_frames,
-            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included",
+            "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included"
+            if self.sampling == "dense" else "the video cut into num_frames equal parts, the centre frame of each",
             "resize_short_side": self.eval_resize,
             "resize_long_side": ROUNDING_RULES[self.eval_rounding]["long"],
             "center_crop": self.crop_size,

@@ -138,3 +138,61 @@ def test_a_given_value_that_does_not_fit_the_model_clip_is_one_line_naming_it():
     with pytest.raises(VidclsError, match="eval_resize 200 is below crop_size 224") as error:
         resolve_clip(get_preset("x3d_s"), datamodule.given_clip)
     assert "\n" not in str(error.value) and str(error.value).endswith("(given: crop_size 224, eval_resize 200)")
+
+
+def published(published_dataset, name, **kwargs):
+    videos, annotations = published_dataset(name)
+    settings = dict(batch_size=3, num_workers=0, crop_size=32, min_scale=32, max_scale=36, eval_resize=32, num_frames=4)
+    return VideoDataModule(root=str(videos), annotations=str(annotations), dataset=name, **settings | kwargs)
+
+
+@pytest.mark.parametrize("name, classes, train, test", [
+    ("ucf101", ["ApplyEyeMakeup", "BandMarching", "HandstandPushups"], 6, 3),
+    ("hmdb51", ["brush_hair", "clap", "fall_floor"], 3, 5),
+    ("ssv2", ["Approaching something with your camera", "Holding something next to something",
+              "Pushing something from left to right"], 6, 3),
+    ("diving48", ["Back 15som 05Twis FREE", "Back 15som 15Twis FREE", "Forward 35som NoTwis PIKE"], 6, 3),
+])
+def test_published_sets_give_their_classes_and_splits(published_dataset, name, classes, train, test):
+    datamodule = published(published_dataset, name, split=2 if name in ("ucf101", "hmdb51") else 1)
+    assert datamodule.classes == classes
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    assert len(datamodule.datasets["train"]) == train and len(datamodule.datasets["test"]) == test
+    assert datamodule.datasets["val"].samples == datamodule.datasets["test"].samples  # no val split published
+    batch = next(iter(datamodule.train_dataloader()))
+    assert batch["video"].shape == (3, 3, 4, 32, 32)
+
+
+def test_a_val_list_replaces_the_published_val_split(published_dataset, tmp_path):
+    videos, _ = published_dataset("ucf101")
+    (tmp_path / "val.txt").write_text(f"{videos}/BandMarching/v_BandMarching_g03_c01.avi BandMarching\n")
+    datamodule = published(published_dataset, "ucf101", val_list=str(tmp_path / "val.txt"))
+    datamodule.setup("validate")
+    assert [(s.path.name, s.label) for s in datamodule.datasets["val"].samples] == [("v_BandMarching_g03_c01.avi", 1)]
+
+
+def test_ucf101s_own_list_without_its_classes_is_one_line_naming_the_cure(published_dataset, tmp_path):
+    videos, lists = published_dataset("ucf101")
+    listed = tmp_path / "trainlist01.txt"
+    lines = (lists / "trainlist01.txt").read_bytes().splitlines(keepends=True)  # the published list, where its videos are
+    listed.write_bytes(b"".join(f"{videos}/".encode() + line for line in lines))
+    with pytest.raises(DatasetError, match=f"^{listed}: labels are class indices, but index 0 has no video") as caught:
+        VideoDataModule(train_list=str(listed), num_workers=0).setup("fit")
+    assert "--data.dataset ucf101" in str(caught.value) and "\n" not in str(caught.value)
+    tests = tmp_path / "testlist01.txt"
+    tests.write_bytes(b"".join(f"{videos}/".encode() + line for line in (lists / "testlist01.txt").read_bytes().splitlines(True)))
+    with pytest.raises(DatasetError, match=f"^{tests}:1: expected a path and a label .*--data.dataset ucf101"):
+        VideoDataModule(train_list=str(listed), val_list=str(tests), classes=str(lists / "classInd.txt"),
+                        num_workers=0).setup("fit")
+    datamodule = VideoDataModule(train_list=str(listed), classes=str(lists / "classInd.txt"), num_workers=0)
+    datamodule.setup("fit")
+    assert datamodule.classes == ["ApplyEyeMakeup", "BandMarching", "HandstandPushups"]
+    assert all(datamodule.classes[s.label] == s.path.parent.name for s in datamodule.datasets["train"].samples)
+
+
+def test_segment_sampling_is_a_data_setting(published_dataset):
+    datamodule = published(published_dataset, "ssv2", sampling="segment", hflip_prob=0.0)
+    assert datamodule.clip.sampling == "segment"
+    datamodule.setup("fit")
+    assert datamodule.datasets["train"].segments and datamodule.datasets["val"].segments

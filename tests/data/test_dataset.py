@@ -5,7 +5,7 @@ import torch
 
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import DecoderSettings
-from vidcls.data.sources import VideoSample
+from vidcls.data.sources import Span, VideoSample
 from vidcls.data.transforms import EvalPreset
 from vidcls.errors import VideoReadError
 
@@ -85,3 +85,41 @@ def test_a_decode_past_the_timeout_is_replaced_and_logged(make_counter_video, tm
         release.set()
     rows = (tmp_path / "bad_videos.csv").read_text().splitlines()
     assert rows and set(rows) == {f"{slow},decoding took longer than 0.5 s"}
+
+
+def decoded_indices(clips: torch.Tensor) -> list[list[int]]:
+    """Frame indices of a counter video's clips ``V×T×C×H×W`` (frame i is grey level 10 i)."""
+    return (clips.float().mean(dim=(-3, -2, -1)) / 10).round().int().tolist()
+
+
+def test_segment_sampling_reads_each_parts_centre_frame(make_counter_video):
+    # 24 frames in 4 parts of 6: centres 3, 9, 15, 21; two views: offsets 1/4 and 3/4 of each part
+    video = make_counter_video(num_frames=24, fps=12)
+    one = VideoClipDataset([VideoSample(video, 0)], transform=lambda frames: frames, sampling="centre", num_frames=4,
+                           segments=True)
+    assert decoded_indices(one[0]["video"][None]) == [[3, 9, 15, 21]]
+    views = VideoClipDataset([VideoSample(video, 0)], transform=lambda frames: frames, num_clips=2, num_frames=4,
+                             segments=True)
+    assert decoded_indices(views[0]["video"]) == [[1, 7, 13, 19], [4, 10, 16, 22]]
+
+
+def test_spans_bound_training_and_evaluation_clips(make_counter_video):
+    # Diving-48's frames [6, 18) of 24: 12 frames, parts of 3, centres 6 + 1, 4, 7, 10
+    video = make_counter_video(num_frames=24, fps=12)
+    frames_span = VideoSample(video, 0, Span(6, 18, in_frames=True))
+    evaluation = VideoClipDataset([frames_span], transform=lambda frames: frames, sampling="centre", num_frames=4,
+                                  segments=True)
+    assert decoded_indices(evaluation[0]["video"][None]) == [[7, 10, 13, 16]]
+    training = VideoClipDataset([frames_span], transform=lambda frames: frames, sampling="random", num_frames=4,
+                                segments=True, clips_per_video=20)
+    torch.manual_seed(0)
+    for indices in decoded_indices(training[0]["video"]):
+        assert all(6 + 3 * i <= index < 9 + 3 * i for i, index in enumerate(indices))
+    # a span in seconds, dense clips of 0.5 s (6 frames, 3 kept): inside [1 s, 1.5 s) = frames 12..17
+    seconds_span = VideoSample(video, 0, Span(1.0, 1.5))
+    dense = VideoClipDataset([seconds_span], transform=lambda frames: frames, sampling="random", num_frames=3,
+                             clip_duration=0.5, clips_per_video=10)
+    assert decoded_indices(dense[0]["video"]) == [[12, 14, 17]] * 10  # the span is one clip long: nowhere else to go
+    longer = VideoClipDataset([seconds_span], transform=lambda frames: frames, sampling="centre", num_frames=3,
+                              clip_duration=1.0)
+    assert decoded_indices(longer[0]["video"][None]) == [[12, 17, 17]]  # a clip longer than the span repeats its end

@@ -14,7 +14,8 @@ from torchcodec.decoders import VideoDecoder
 
 from vidcls.cli.data import main as data_main
 from vidcls.data.decoding import VideoReader
-from vidcls.data.sources import read_classes_file, read_list_file, resolve_labels
+from vidcls.data.formats.lists import read_list_file
+from vidcls.data.sources import read_classes_file, resolve_labels
 from vidcls.datatools.download import DownloadConfig, download_clips
 from vidcls.datatools.kinetics.clips import read_kinetics_csv
 from vidcls.datatools.kinetics.folders import label_folder
@@ -246,3 +247,26 @@ def test_dry_run_counts_real_kinetics_400_csvs(tmp_path, capsys, shared_dir):
     assert not out.exists(), "a dry run writes nothing"
     folders = plan_kinetics([val], out).folders
     assert len(set(folders.values())) == 400 and folders["massaging person's head"] == "massaging_persons_head"
+
+
+@pytest.mark.parametrize("version", ["kinetics-600", "kinetics-700-2020"])
+def test_later_versions_csvs_plan_and_ingest(tmp_path, sources, capsys, kinetics_csv, version):
+    """Kinetics-600's and 700-2020's CSVs have no is_cc column, and their test CSV no label."""
+    header, test_header = "label,youtube_id,time_start,time_end,split", "youtube_id,time_start,time_end,split"
+    train = kinetics_csv(tmp_path / "train.csv", ['"tying knot (not on a tie)",a1,3,13,train', "zumba,b1,0,10,train"], header)
+    test = kinetics_csv(tmp_path / "test.csv", ["c1,5,15,test"], test_header)
+    validate = kinetics_csv(tmp_path / "validate.csv", ["zumba,d1,0,10,validate"], header)  # Kinetics-700's split name
+    out = tmp_path / version
+    assert data_main(["kinetics", "--csv", str(train), "--csv", str(test), "--csv", str(validate), "--out", str(out),
+                      "--dry-run", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["splits"]["train"]["clips"] == 2 and plan["splits"]["test"] == {"clips": 1, "classes": 0, "finished": 0}
+    assert plan["splits"]["val"] == {"clips": 1, "classes": 1, "finished": 0}
+    flat = tmp_path / "cvdf"
+    for split, name in (("train", "a1_000003_000013.mp4"), ("train", "b1_000000_000010.mp4"), ("test", "c1_000005_000015.mp4")):
+        (flat / split).mkdir(parents=True, exist_ok=True)
+        shutil.copy(sources["faststart"], flat / split / name)
+    assert data_main(["kinetics", "--csv", str(train), "--csv", str(test), "--out", str(out), "--from-dir", str(flat)]) == 0
+    assert ": 3 linked (details" in capsys.readouterr().out
+    assert sorted(v.label for v in read_list_file(out / "train.csv")) == ["tying knot (not on a tie)", "zumba"]
+    assert (out / "test" / "c1_000005_000015.mp4").is_symlink() and not (out / "test.csv").exists()

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers.videos import make_video
 from vidcls.cli.data import main as data_main
-from vidcls.data.sources import read_list_file
+from vidcls.data.formats.lists import read_list_file
 from vidcls.datatools.prepare import PrepareConfig, prepare_dataset
 from vidcls.errors import DatasetError
 

@@ -15,7 +15,8 @@ import pytest
 
 from tests.helpers.videos import make_video
 from vidcls.cli.data import main as data_main
-from vidcls.data.sources import LabelledVideo, is_manifest, read_list_file
+from vidcls.data.formats.lists import is_manifest, read_list_file
+from vidcls.data.sources import LabelledVideo
 from vidcls.datatools import verify
 from vidcls.errors import DatasetError
 

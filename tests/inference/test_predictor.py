@@ -201,3 +201,20 @@ def test_predictor_reads_videos_with_its_decoder_settings(tiny_checkpoint, video
     with default._open(video) as pyav_reader, torchcodec._open(video) as torchcodec_reader:
         assert pyav_reader._selective is not None and torchcodec_reader._selective is None  # PyAV's selective reader, or not
     assert dict(default.predict(video, top_k=4)) == pytest.approx(dict(torchcodec.predict(video, top_k=4)))  # same pixels
+
+
+def test_segment_sampling_checkpoints_predict_on_their_parts(tiny_checkpoint, make_counter_video):
+    # the counter video's frame i is grey level 10 i: 24 frames, 4 parts of 6, two views at 1/4 and 3/4 of each
+    loaded = load_network(tiny_checkpoint)
+    seen = []
+    loaded.network.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    clip = ClipSpec(num_frames=4, crop_size=32, min_scale=32, max_scale=32, eval_resize=32, mean=(0.0,) * 3,
+                    std=(1.0,) * 3, sampling="segment")
+    predictor = Predictor(loaded.network, clip, loaded.classes, num_clips=2, device="cpu")
+    video = make_counter_video(num_frames=24, fps=12)
+    predictor.predict(video)
+    frame_index = (torch.cat(seen).mean(dim=(1, 3, 4)) * 255 / 10).round().int().tolist()
+    assert frame_index == [[1, 7, 13, 19], [4, 10, 16, 22]]
+    seen.clear()
+    predictor.timeline(video, window=1.0, stride=1.0)  # each 1 s window's own 4 parts of 3 frames
+    assert (torch.cat(seen).mean(dim=(1, 3, 4)) * 255 / 10).round().int().tolist() == [[1, 4, 7, 10], [13, 16, 19, 22]]

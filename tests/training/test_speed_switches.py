@@ -77,4 +77,6 @@ def test_throughput_benchmark_prints_its_table(synth_root, tmp_path):
     assert cells[:4] == ["x3d_xs", "4x32²", "2", "baseline"]
     model_only, versus, end_to_end, share, data = cells[4:]
     assert float(model_only) > 0 and float(end_to_end) > 0 and versus == "1.00x" and data == "0 workers, cpu decoding"
-    assert share.endswith("%") and abs(int(share[:-1]) - 100 * float(end_to_end) / float(model_only)) <= 1
+    # the share is of the unrounded figures; the cells are rounded to 0.01, which moves a ratio of small figures more
+    slack = 0.5 + 100 * 0.005 * (1 + float(end_to_end) / float(model_only)) / float(model_only)
+    assert share.endswith("%") and abs(int(share[:-1]) - 100 * float(end_to_end) / float(model_only)) <= 0.5 + slack

@@ -173,7 +173,7 @@ def _add_verify(tools: argparse._SubParsersAction) -> None:
         help="open every video, read its first and last frame, write a manifest and list the bad files",
         description="ROOT_OR_LIST: a dataset folder (train/val/test class folders, or one split folder) or a "
         "list file. The manifest CSV (path,label,frames,fps,duration,width,height,ok,error) can be read back "
-        "without its bad rows (vidcls.data.sources.read_list_file). Exits 1 when a file is bad.",
+        "without its bad rows (vidcls.data.formats.lists.read_list_file). Exits 1 when a file is bad.",
     )
     verify.add_argument("source", metavar="ROOT_OR_LIST", help="dataset folder or list file")
     verify.add_argument("--manifest", metavar="PATH", help="default: ROOT/manifest.csv, or <list>_manifest.csv")

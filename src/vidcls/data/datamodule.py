@@ -1,4 +1,4 @@
-"""VideoDataModule: turns a folder or list files into train/val/test loaders for Lightning."""
+"""VideoDataModule: turns a dataset (a published set, class folders or list files) into train/val/test loaders for Lightning."""
 
 from __future__ import annotations
 
@@ -14,40 +14,42 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, EvalRounding, ViewPooling, resolve_clip
+from vidcls.clip import ClipSpec, EvalRounding, FrameSampling, ViewPooling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
-from vidcls.data.sources import (
-    LabelledVideo,
-    VideoSample,
-    has_label_sets,
-    infer_classes,
-    read_classes_file,
-    read_list_file,
-    resolve_labels,
-    scan_class_folders,
-)
+from vidcls.data.formats import ClassFolders, DatasetFormat, ListFiles, open_format
+from vidcls.data.sources import VideoSample, has_label_sets, read_classes_file
 from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
 from vidcls.task import DEFAULT_TASK, Task
 
 
 class VideoDataModule(L.LightningDataModule):
-    """Clips from class folders (``root/<split>/<class>/<video>``) or list files, one per split.
+    """Clips from a published dataset, class folders (``root/<split>/<class>/<video>``) or list files.
 
     Args:
-        root: dataset folder with ``train``, ``val`` and optionally ``test`` class folders.
-        train_list, val_list, test_list: list files (``path label`` lines or CSV with a
-            ``path,label`` header); each replaces the folder of its split. Multi-label lists give a
-            video several labels (``path a;b``, or a CSV ``path,labels``; :mod:`vidcls.data.sources`):
+        root: dataset folder with ``train``, ``val`` and optionally ``test`` class folders; with
+            ``dataset``, the folder of the set's videos as published (``UCF-101``, ...).
+        train_list, val_list, test_list: list files (``path label [start end]`` lines, or a CSV
+            with a ``path,label[,start,end]`` header, or a manifest of ``vidcls data verify``); each
+            replaces its split's folder, or its split of ``dataset``. Multi-label lists give a video
+            several labels (``path a;b``, or a CSV ``path,labels``; :mod:`vidcls.data.formats.lists`):
             such data needs the multi-label task, which the run then takes (:attr:`task`).
-        classes: class names in index order, or a file with one per line. Default: the sorted
-            labels of the train split. A checkpoint's classes are passed here at test time.
+        classes: class names in index order, or a file (one name a line, or ``index name`` lines as
+            UCF101's ``classInd.txt``). Default: the dataset's own classes in its published order,
+            else the sorted labels of the train split. A checkpoint's classes are passed here at test time.
+        dataset: a published set read from its own annotation files (:mod:`vidcls.data.formats`):
+            ``ucf101``, ``hmdb51``, ``ssv2``, ``diving48`` or ``charades``. UCF101 and HMDB51 have no val split:
+            val and test read the split's test list; SSv2's val and test read its validation set.
+            Charades is multi-label (several actions a video): the run takes the multi-label task.
+        annotations: the folder of the set's annotation files (``ucfTrainTestlist``, ...).
+        split: which of the set's numbered splits (1, 2 or 3 for UCF101 and HMDB51).
+        allow_missing: skip (and count) annotated videos whose file is missing, as after a
+            partial download; by default a missing video is an error naming its line.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
-            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob, eval_rounding,
-            view_pooling: the clip (:class:`~vidcls.clip.ClipSpec` says what each
-            means). Each one left unset comes from the model being trained or tested (its
+            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob, sampling, view_pooling: the clip
+            (:class:`~vidcls.clip.ClipSpec` says what each means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
             here (:meth:`use_run`); the resolved clip is :attr:`clip`.
@@ -78,6 +80,10 @@ class VideoDataModule(L.LightningDataModule):
         val_list: str | None = None,
         test_list: str | None = None,
         classes: list[str] | str | None = None,
+        dataset: str | None = None,
+        annotations: str | None = None,
+        split: int = 1,
+        allow_missing: bool = False,
         batch_size: int = 8,
         num_workers: int = 4,
         num_frames: int | None = None,
@@ -95,6 +101,7 @@ class VideoDataModule(L.LightningDataModule):
         randaug_magnitude: int | None = None,
         erase_prob: float | None = None,
         eval_rounding: EvalRounding | None = None,
+        sampling: FrameSampling | None = None,
         view_pooling: ViewPooling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = DecoderSettings.decoder,
@@ -113,7 +120,6 @@ class VideoDataModule(L.LightningDataModule):
         self.datasets: dict[str, VideoClipDataset] = {}
         self._run_clip: ClipSpec | None = None  # the run's, from vidcls.training.run.link_run
         self._run_task: Task = DEFAULT_TASK
-        self._listed: dict[str, list[LabelledVideo]] = {}  # each split read once
 
     @property
     def given_clip(self) -> dict[str, Any]:
@@ -126,6 +132,17 @@ class VideoDataModule(L.LightningDataModule):
         return self._run_clip or resolve_clip(None, self.given_clip)
 
     @cached_property
+    def format(self) -> DatasetFormat:
+        """Where the videos and labels come from: each split's list file, over the published set or the class folders."""
+        hp = self.hparams
+        if hp.dataset:
+            under = open_format(hp.dataset, self.root, hp.annotations, hp.split, hp.allow_missing)
+        else:
+            under = ClassFolders(self.root) if self.root is not None else None
+        classes_file = self._given_classes if isinstance(self._given_classes, str) else None
+        return ListFiles(self.lists, under, classes_file, hp.allow_missing)
+
+    @cached_property
     def given_classes(self) -> list[str] | None:
         """The class names given here, in index order (a list, or read from a classes file); None when not given."""
         given = self._given_classes
@@ -135,15 +152,17 @@ class VideoDataModule(L.LightningDataModule):
 
     @cached_property
     def classes(self) -> list[str]:
-        """Class names in index order: the run's (:meth:`use_run`), else given, else inferred from the train split."""
-        return self.given_classes or infer_classes(self._videos("train"))
+        """Class names in index order: the run's (:meth:`use_run`), else given, else the dataset's (published order or inferred)."""
+        return self.given_classes or self.format.classes()
 
     @cached_property
     def task(self) -> Task | None:
-        """The task these videos need: ``"multilabel"`` when they carry label sets; None when each has one label
-        (they train either way: one label is a multi-hot vector with one 1). Class folders hold one label each."""
-        splits = [split for split, listed in self.lists.items() if listed]
-        return "multilabel" if any(has_label_sets(self._videos(split)) for split in splits) else None
+        """The task these videos need: ``"multilabel"`` for a multi-label set (Charades) or lists with label sets;
+        None when each video has one label (it trains either way: one label is a multi-hot vector with one 1)."""
+        if self.format.multilabel:
+            return "multilabel"
+        listed = [split for split, path in self.lists.items() if path]  # the formats of one label each are not read
+        return "multilabel" if any(has_label_sets(self.format.videos(split)) for split in listed) else None
 
     def use_run(self, classes: list[str], clip: ClipSpec, task: Task = DEFAULT_TASK) -> None:
         """Index labels by ``classes``, cut clips by ``clip`` and make ``task``'s targets (multi-hot for multi-label):
@@ -163,18 +182,8 @@ class VideoDataModule(L.LightningDataModule):
         return Path(log_dir) / "bad_videos.csv" if log_dir else None
 
     def has_split(self, split: str) -> bool:
-        """True when the split has a list file or a folder under ``root``."""
-        return bool(self.lists[split]) or (self.root is not None and (self.root / split).is_dir())
-
-    def _videos(self, split: str) -> list[LabelledVideo]:
-        if split not in self._listed:
-            if self.lists[split]:
-                self._listed[split] = read_list_file(self.lists[split])
-            elif self.root is None:
-                raise DatasetError(f"no data for the {split} split: give root or {split}_list")
-            else:
-                self._listed[split] = scan_class_folders(self.root / split)
-        return self._listed[split]
+        """True when the split has a list file, a folder under ``root``, or is a split of the published dataset."""
+        return self.format.has_split(split)
 
     def _test_split(self) -> str:
         """Kinetics publishes no test labels, so testing falls back to the val split, and says so."""
@@ -193,6 +202,7 @@ class VideoDataModule(L.LightningDataModule):
                                      decode_device=self.decode_device, decode_timeout=hp.decode_timeout),
             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
             bad_video_log=self.bad_video_log,
+            segments=clip.sampling == "segment",
             multi_hot=self.num_classes if self._run_task == "multilabel" else None,
         )
         if stage == "fit":
@@ -218,7 +228,7 @@ class VideoDataModule(L.LightningDataModule):
             )
 
     def _samples(self, split: str) -> list[VideoSample]:
-        return resolve_labels(self._videos(split), self.classes)
+        return self.format.samples(split, self.classes)
 
     @property
     def decode_device(self) -> str:

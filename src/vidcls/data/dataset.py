@@ -25,7 +25,8 @@ import torch
 from torch.utils.data import Dataset
 
 from vidcls.data.decoding import DecoderSettings
-from vidcls.data.sampling import clip_frame_times, random_clip_start, uniform_clip_starts
+from vidcls.data.info import VideoInfo
+from vidcls.data.sampling import evaluation_clips, span_timeline, training_clip
 from vidcls.data.sources import VideoSample
 from vidcls.errors import VideoReadError
 
@@ -44,6 +45,10 @@ class VideoClipDataset(Dataset):
     uniformly spaced clips, times however many crops the transform makes of each. With
     ``clips_per_video`` > 1 (random sampling: repeated augmentation), ``video`` is
     ``clips_per_video`` independent random clips ``V×C×T×H×W`` read in one decoding pass.
+
+    With ``segments``, a clip is one frame from each of ``num_frames`` equal parts of the video
+    (TSN's segment sampling) instead of ``clip_duration`` seconds of it. A sample's span narrows
+    the video to that span first: training clips stay inside it, evaluation clips spread over it.
     """
 
     def __init__(
@@ -56,6 +61,7 @@ class VideoClipDataset(Dataset):
         clip_duration: float = 2.0,
         num_frames: int = 8,
         clips_per_video: int = 1,
+        segments: bool = False,
         decoding: DecoderSettings = DecoderSettings(),
         max_replacements: int = 20,
         seed: int = 0,
@@ -69,6 +75,7 @@ class VideoClipDataset(Dataset):
         self.clip_duration = clip_duration
         self.num_frames = num_frames
         self.clips_per_video = clips_per_video
+        self.segments = segments
         self.decoding = decoding
         self.max_replacements = max_replacements
         self.seed = seed
@@ -124,15 +131,10 @@ class VideoClipDataset(Dataset):
         """The clip of video ``index``; raises :class:`VideoReadError` if it cannot be decoded."""
         sample = self.samples[index]
         with self.decoding.open(sample.path) as reader:
-            if self.num_clips is not None:
-                starts = uniform_clip_starts(reader.info, self.clip_duration, self.num_clips)
-            elif self.sampling == "random":
-                starts = [random_clip_start(reader.info, self.clip_duration) for _ in range(self.clips_per_video)]
-            else:
-                starts = uniform_clip_starts(reader.info, self.clip_duration, 1)
-            fps = reader.info.fps
-            times = [t for start in starts for t in clip_frame_times(start, self.clip_duration, self.num_frames, fps)]
-            frames = reader.frames_at(times)
+            info = reader.info
+            if sample.span is not None:
+                info = span_timeline(info, *sample.span.seconds(info.fps))
+            frames = reader.frames_at([t for clip_times in self._clip_times(info) for t in clip_times])
         clips = [self.transform(clip_frames) for clip_frames in frames.split(self.num_frames)]
         if len(clips) == 1 and self.num_clips is None:
             video = clips[0]
@@ -146,3 +148,10 @@ class VideoClipDataset(Dataset):
         target = torch.zeros(self.multi_hot)
         target[list(label) if isinstance(label, tuple) else label] = 1.0
         return target
+
+    def _clip_times(self, info: VideoInfo) -> list[list[float]]:
+        """The frame times of each clip this item reads from the timeline ``info``."""
+        if self.num_clips is None and self.sampling == "random":
+            return [training_clip(info, self.num_frames, self.clip_duration, self.segments)
+                    for _ in range(self.clips_per_video)]
+        return evaluation_clips(info, self.num_frames, self.clip_duration, self.num_clips or 1, self.segments)

@@ -42,7 +42,8 @@ from pathlib import Path
 
 import av
 
-from vidcls.data.sources import LabelledVideo, is_video, read_list_file
+from vidcls.data.formats.lists import read_list_file
+from vidcls.data.sources import LabelledVideo, is_video
 from vidcls.datatools.shards import Shard, check_complete, select, shard_file, shard_files
 from vidcls.errors import DatasetError, VidclsError, VideoReadError
 from vidcls.io import atomic_writer, partial_path

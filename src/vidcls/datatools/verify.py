@@ -4,7 +4,7 @@ A video is good when it opens, its frame size and duration are within bounds (re
 header, before decoding), and its first and last frames decode: that catches empty and foreign
 files, a missing index, and files cut short (their last frame is not there). Damage in the
 middle of a file shows only when every frame is decoded (``full=True``, ``--full``). The
-result is a manifest CSV, one row per video; :func:`vidcls.data.sources.read_list_file` reads
+result is a manifest CSV, one row per video; :func:`vidcls.data.formats.lists.read_list_file` reads
 it back, skipping the bad rows. A shard of the listing (:mod:`vidcls.datatools.shards`, by each
 video's path relative to the dataset) writes ``manifest.I-of-N.csv``; :func:`merge_manifests`
 reads the N of them back as one run's probes.
@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vidcls.data.formats.folders import scan_class_folders
+from vidcls.data.formats.lists import read_list_file
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
-from vidcls.data.sources import SPLITS, LabelledVideo, is_video, read_list_file, scan_class_folders
+from vidcls.data.sources import SPLITS, LabelledVideo, is_video
 from vidcls.datatools.shards import Shard, check_complete, select, shard_files
 from vidcls.errors import DatasetError, VideoReadError
 from vidcls.io import atomic_writer

@@ -3,10 +3,11 @@
 A :class:`Predictor` holds a plain network with its checkpoint's classes and clip contract
 (:class:`~vidcls.clip.ClipSpec`, read by :func:`~vidcls.models.checkpoint.load_network`, without
 Lightning), so a video is turned into model input exactly as the test clips were: both kinds of
-prediction go through one path: clip start times → :func:`~vidcls.data.sampling.clip_frame_times` →
-:class:`~vidcls.data.decoding.VideoReader` → :func:`~vidcls.data.transforms.multi_view_transform`
-(the test crops) → the checkpoint's task's probabilities (softmax, or a sigmoid per class for a
-multi-label network: :func:`vidcls.task.scores`), pooled over the views by the clip's ``view_pooling``.
+prediction go through one path: frame times (:func:`~vidcls.data.sampling.evaluation_clips`, the
+clip's dense or segment sampling) → :class:`~vidcls.data.decoding.VideoReader` →
+:func:`~vidcls.data.transforms.multi_view_transform` (the test crops) → the checkpoint's task's probabilities
+(softmax, or a sigmoid per class for a multi-label network: :func:`vidcls.task.scores`), pooled over
+the views by the clip's ``view_pooling``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from torch import nn
 from vidcls.clip import ClipSpec
 from vidcls.data.decoding import DecoderSettings, VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
-from vidcls.data.sampling import clip_frame_times, uniform_clip_starts, window_starts
+from vidcls.data.sampling import clip_frame_times, evaluation_clips, span_timeline, uniform_clip_starts, window_starts
 from vidcls.data.sources import is_video
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
 from vidcls.errors import VideoReadError
@@ -126,8 +127,9 @@ class Predictor:
     def predict(self, path: str | Path, top_k: int = 5) -> Ranked:
         """The ``top_k`` most probable classes of a whole video, with their probabilities."""
         with self._open(path) as reader:
-            starts = uniform_clip_starts(reader.info, self.clip.clip_duration, self.num_clips)
-            return self._ranked(self.clip.pool_views(self._probabilities(reader, starts, self.clip.clip_duration), 0), top_k)
+            clips = evaluation_clips(reader.info, self.clip.num_frames, self.clip.clip_duration, self.num_clips,
+                                     self.segments)
+            return self._ranked(self.clip.pool_views(self._probabilities(reader, clips), 0), top_k)
 
     def preview(self, path: str | Path, count: int = 8) -> torch.Tensor:
         """``count`` frames at the centres of equal parts of the video, resized and cropped as the network sees them.
@@ -150,9 +152,14 @@ class Predictor:
         with self._open(path) as reader:
             info = reader.info
             starts = window_starts(info, window, stride or window / 2)
+            if self.segments:  # each window's parts
+                clips = [evaluation_clips(span_timeline(info, start - info.begin, start - info.begin + window),
+                                          self.clip.num_frames, window, segments=True)[0] for start in starts]
+            else:
+                clips = [clip_frame_times(start, window, self.clip.num_frames, info.fps) for start in starts]
             windows = [
                 Window(start - info.begin, min(start + window, info.end) - info.begin, self._ranked(p, top_k))
-                for start, p in zip(starts, self._probabilities(reader, starts, window))
+                for start, p in zip(starts, self._probabilities(reader, clips))
             ]
         return Timeline(windows, merge_windows(windows, info.duration))
 
@@ -166,14 +173,16 @@ class Predictor:
             raise
         return reader
 
-    def _probabilities(self, reader: VideoReader, starts: Sequence[float], duration: float) -> torch.Tensor:
-        """Probabilities of the ``duration``-second clip at each start, pooled over its crops: ``len(starts)×num_classes``, on the CPU."""
+    @property
+    def segments(self) -> bool:
+        """True when the checkpoint's clip is TSN's segment sampling, not dense clips."""
+        return self.clip.sampling == "segment"
+
+    def _probabilities(self, reader: VideoReader, clip_times: Sequence[Sequence[float]]) -> torch.Tensor:
+        """Probabilities of the clip read at each list of frame times, pooled over its crops: ``len(clip_times)×num_classes``, on the CPU."""
         results = []
-        for first in range(0, len(starts), self.batch_size):
-            clips = []
-            for start in starts[first : first + self.batch_size]:
-                times = clip_frame_times(start, duration, self.clip.num_frames, reader.info.fps)
-                clips.append(self.transform(reader.frames_at(times)))
+        for first in range(0, len(clip_times), self.batch_size):
+            clips = [self.transform(reader.frames_at(times)) for times in clip_times[first : first + self.batch_size]]
             views = torch.stack(clips)  # clips×crops×C×T×H×W
             with torch.inference_mode():
                 logits = self.network(views.flatten(0, 1).to(self.device))

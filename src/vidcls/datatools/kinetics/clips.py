@@ -17,6 +17,8 @@ from vidcls.errors import DatasetError
 
 REQUIRED_COLUMNS = ("youtube_id", "time_start", "time_end", "split")
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]+")  # also keeps ids from naming paths ("../x", "a/b")
+# Kinetics-400's validation CSV writes split "val"; Kinetics-700's "validate": one split, one folder name
+SPLIT_ALIASES = {"validate": "val"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def read_kinetics_csv(path: str | Path) -> list[Clip]:
 
 def _clip(row: dict[str, str | None], labelled: bool, origin: str) -> Clip:
     value = {name: (text or "").strip() for name, text in row.items() if name is not None}
-    youtube_id, split = value["youtube_id"], value["split"]
+    youtube_id, split = value["youtube_id"], SPLIT_ALIASES.get(value["split"], value["split"])
     if not _YOUTUBE_ID.fullmatch(youtube_id):
         raise DatasetError(f"{origin}: bad youtube_id {youtube_id!r}")
     try:
