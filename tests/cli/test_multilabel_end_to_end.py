@@ -40,6 +40,39 @@ def sklearn_map(scores: dict[str, dict[str, float]], truth: dict[str, tuple[str,
     return sum(aps) / len(aps)
 
 
+def test_a_tiny_charades_trains_tests_to_scikit_learns_map_and_predicts_sigmoids(charades_root, tiny_args, tmp_path,
+                                                                                capsys):
+    data = ["--data.dataset", "charades", "--data.root", str(charades_root / "Charades_v1_480"),
+            "--data.annotations", str(charades_root / "Charades")]
+    cli = run_lightning(["fit", *tiny_args, *data, "--trainer.default_root_dir", str(tmp_path / "fit"),
+                         "--trainer.max_epochs", "1", "--model.optimizer", "adamw", "--model.lr", "3e-3"])
+    assert cli.model.task == "multilabel" and {"train/mAP", "val/mAP"} <= set(cli.trainer.callback_metrics)
+    checkpoint = next((tmp_path / "fit").rglob("*.ckpt"))
+    loaded = load_network(checkpoint)
+    assert loaded.task == "multilabel" and loaded.classes == cli.datamodule.format.classes()
+
+    main(["test", *tiny_args, *data, "--trainer.limit_test_batches", "1.0", "--trainer.default_root_dir",
+          str(tmp_path / "test"), "--ckpt_path", str(checkpoint), "--data.view_pooling", "max"])
+    report = json.loads(next((tmp_path / "test").rglob("report.json")).read_text())
+    assert report["task"] == "multilabel" and report["videos"] == 16
+    test_videos = cli.datamodule.format.videos("test")
+    predictor = Predictor(loaded.network, replace(loaded.clip, view_pooling="max"), loaded.classes, task=loaded.task,
+                          device="cpu")
+    scores = {str(video.path): dict(predictor.predict(video.path, top_k=4)) for video in test_videos}
+    truth = {str(video.path): video.label for video in test_videos}  # the classes file's names, as the report's
+    assert report["mAP"] == pytest.approx(sklearn_map(scores, truth, loaded.classes), abs=1e-5)
+
+    capsys.readouterr()
+    command("predict", "--checkpoint", str(checkpoint), "--json", str(test_videos[0].path))
+    (entry,) = json.loads(capsys.readouterr().out)
+    every = dict(Predictor.from_checkpoint(checkpoint, device="cpu").predict(test_videos[0].path, top_k=4))
+    assert {p["class"]: p["probability"] for p in entry["predictions"]} == pytest.approx(every)  # 4 classes, top-5
+    assert [p["class"] for p in entry["labels"]] == [name for name, p in every.items() if p >= 0.5]
+    logits = torch.tensor([every[name] for name in loaded.classes]).logit()  # sigmoids: a multiclass reading softmaxes them
+    as_multiclass = Predictor(loaded.network, loaded.clip, loaded.classes, device="cpu").predict(test_videos[0].path, 4)
+    assert dict(as_multiclass) == pytest.approx(dict(zip(loaded.classes, logits.softmax(0).tolist())), abs=1e-5)
+
+
 def test_a_tag_list_trains_multilabel_and_its_checkpoint_says_so(tag_run):
     checkpoint, metrics = tag_run
     loaded = load_network(checkpoint)
