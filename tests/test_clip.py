@@ -115,3 +115,9 @@ def test_segment_sampling_is_stored_and_described():
     clip = ClipSpec(sampling="segment")
     assert ClipSpec.from_dict(clip.to_dict()) == clip and ClipSpec.from_dict({}).sampling == "dense"
     assert "equal parts" in clip.eval_preprocessing()["frame_times"]
+
+
+def test_a_typed_scale_moves_the_other_scales_but_not_the_networks_input_size():
+    r3d_18 = ClipSpec(crop_size=112, min_scale=128, max_scale=128, eval_resize=128)  # torchvision's fixed 128 resize
+    assert resolve_clip(r3d_18, {"min_scale": 160}) == ClipSpec(crop_size=112, min_scale=160, max_scale=160,
+                                                                eval_resize=160)

@@ -48,6 +48,13 @@ def test_a_checkpoint_records_its_task_and_one_from_before_the_task_is_multiclas
     del stored["hyper_parameters"]["task"]
     torch.save(stored, tmp_path / "before.ckpt")
     assert load_network(tmp_path / "before.ckpt").task == "multiclass"
+def test_a_clip_stored_before_a_setting_existed_takes_that_setting_from_its_models_preset(tiny_checkpoint):
+    stored = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
+    clip = dict(stored["hyper_parameters"]["clip"])
+    del clip["eval_rounding"], clip["sampling"]  # as written before today
+    stored["hyper_parameters"] |= {"clip": clip, "model": "x3d_xs"}  # a PyTorchVideo model: its own rounding
+    restored = checkpoint_hparams(stored, "old.ckpt")["clip"]
+    assert restored == {**clip, "eval_rounding": "pytorchvideo", "sampling": "dense"}
 
 
 @pytest.mark.parametrize("content", [{"state_dict": {}}, {"hyper_parameters": {"classes": ["a"]}}, [1, 2]],

@@ -164,6 +164,11 @@ class VideoDataModule(L.LightningDataModule):
         listed = [split for split, path in self.lists.items() if path]  # the formats of one label each are not read
         return "multilabel" if any(has_label_sets(self.format.videos(split)) for split in listed) else None
 
+    @property
+    def linked(self) -> bool:
+        """True once :meth:`use_run` gave this data the run's clip and classes (a model's trainer checks it)."""
+        return self._run_clip is not None
+
     def use_run(self, classes: list[str], clip: ClipSpec, task: Task = DEFAULT_TASK) -> None:
         """Index labels by ``classes``, cut clips by ``clip`` and make ``task``'s targets (multi-hot for multi-label):
         what the run's resolver decided for model and data."""

@@ -25,6 +25,7 @@ from vidcls.data.sources import (
     existing,
     infer_classes,
     read_class_index,
+    read_lines,
     relabel,
     split_labels,
 )
@@ -91,7 +92,7 @@ def _is_number(text: str) -> bool:
 
 def _space_rows(list_file: Path) -> Iterable[Row]:
     """MMAction2/PyTorchVideo style: ``path label`` per line, or ``path label start end`` (two numbers last)."""
-    for line_no, line in enumerate(list_file.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(read_lines(list_file), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
