@@ -180,6 +180,11 @@ def split_labels(field: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in field.split(LABEL_SEPARATOR) if part.strip())
 
 
+def label_field(label: Label) -> str:
+    """A label as one field of a list file, read back the same: a multi-label video's joined by ``;`` (a negative: ``;``)."""
+    return (LABEL_SEPARATOR.join(label) or LABEL_SEPARATOR) if isinstance(label, tuple) else label
+
+
 def has_label_sets(videos: Iterable[LabelledVideo]) -> bool:
     """True when the videos are multi-label ones (their labels are tuples): their data needs the multi-label task."""
     return any(isinstance(video.label, tuple) for video in videos)

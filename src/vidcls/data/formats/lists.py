@@ -132,7 +132,7 @@ def _manifest_rows(manifest: Path) -> Iterable[Row]:
     bad = 0
     for line_no, row in _csv_rows(manifest, ("path", "label", "ok")):
         if row["ok"].lower() == "true":
-            yield line_no, row["path"], row["label"], row.get("start", ""), row.get("end", "")
+            yield line_no, row["path"], _labels(row["label"]), row.get("start", ""), row.get("end", "")
         else:
             bad += 1
     if bad:
