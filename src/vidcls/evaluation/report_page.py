@@ -73,10 +73,16 @@ def write_report_page(
     """
     if summary.get("task") == "multilabel":
         body = _multilabel_body(summary, per_class, wrong)
-        path = Path(path)
-        write_text_atomic(path, render_page(f"vidcls test report: {summary.get('model', '')}", body, SORT_SCRIPT))
-        return path
-    body = "\n".join((
+    else:
+        body = _multiclass_body(summary, per_class, confusion_png, wrong, errors)
+    path = Path(path)
+    write_text_atomic(path, render_page(f"vidcls test report: {summary.get('model', '')}", body, SORT_SCRIPT))
+    return path
+
+
+def _multiclass_body(summary: Mapping, per_class: Sequence[Mapping], confusion_png: bytes, wrong: Sequence[WrongVideo],
+                     errors: int) -> str:
+    return "\n".join((
         "<h1>Test report</h1>",
         f'<p class="muted">{escape(summary.get("model", ""))} · {summary["videos"]} videos</p>',
         "<h2>Summary</h2>",
@@ -89,9 +95,6 @@ def write_report_page(
         f"<h2>Most confidently wrong ({len(wrong)} of {errors} misclassified videos)</h2>",
         f'<div class="cards">{"".join(_wrong_card(video) for video in wrong)}</div>',
     ))
-    path = Path(path)
-    write_text_atomic(path, render_page(f"vidcls test report: {summary.get('model', '')}", body, SORT_SCRIPT))
-    return path
 
 
 def _multilabel_body(summary: Mapping, per_class: Sequence[Mapping], errors: Sequence[LabelError]) -> str:

@@ -2,8 +2,8 @@
 
 The class names, the clip contract and the task are hyperparameters, so every checkpoint carries
 its label mapping, the clips it was trained on and what its outputs mean, and test or prediction
-from it uses the same. It writes
-no files: the test report is :class:`vidcls.training.callbacks.TestReport`'s.
+from it uses the same. It writes no files: the test report is
+:class:`vidcls.training.callbacks.TestReport`'s.
 """
 
 from __future__ import annotations
