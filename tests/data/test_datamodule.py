@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vidcls.clip import ClipSpec, resolve_clip
-from vidcls.data.datamodule import VideoDataModule
+from vidcls.data.datamodule import VideoDataModule, clips_as_batch_entries
 from vidcls.data.decoding import DecoderSettings
 from vidcls.errors import DatasetError, VidclsError
 from vidcls.models import get_preset
@@ -87,6 +87,14 @@ def test_repeated_clips_become_batch_entries_with_their_label(synth_root):
     assert batch["video"].shape == (8, 3, 4, 32, 32)
     assert torch.equal(batch["label"][0::2], batch["label"][1::2])
     assert torch.equal(batch["index"][0::2], batch["index"][1::2])
+
+
+def test_repeated_clips_of_a_multi_label_video_keep_its_multi_hot_row():
+    items = [{"video": torch.full((2, 3, 1, 2, 2), float(i)), "label": torch.tensor([1.0, 0.0, float(i)]), "index": i}
+             for i in range(2)]
+    batch = clips_as_batch_entries(items)
+    assert batch["video"].shape == (4, 3, 1, 2, 2)
+    assert batch["label"].tolist() == [[1, 0, 0], [1, 0, 0], [1, 0, 1], [1, 0, 1]] and batch["index"].tolist() == [0, 0, 1, 1]
 
 
 def test_decoder_flags_default_to_the_decoder_settings_and_reach_every_dataset(synth_root):
