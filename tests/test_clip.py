@@ -128,3 +128,9 @@ def test_a_square_resize_and_its_filter_are_stored_and_described():
     assert described["resize_square"] == 288 and "not kept" in described["aspect_ratio"]
     assert "resize_short_side" not in described and described["interpolation"].startswith("bicubic")
     assert ClipSpec().eval_preprocessing()["resize_short_side"] == 256
+
+
+def test_a_typed_scale_moves_the_other_scales_but_not_the_networks_input_size():
+    r3d_18 = ClipSpec(crop_size=112, min_scale=128, max_scale=128, eval_resize=128)  # torchvision's fixed 128 resize
+    assert resolve_clip(r3d_18, {"min_scale": 160}) == ClipSpec(crop_size=112, min_scale=160, max_scale=160,
+                                                                eval_resize=160)

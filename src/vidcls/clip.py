@@ -189,8 +189,10 @@ def resolve_clip(preset: ClipSpec | None, given: Mapping[str, Any]) -> ClipSpec:
 
     A typed size that makes the preset's untyped sizes impossible (``--data.crop_size 224`` for
     X3D-S, whose scales were made for a 160 crop) takes those untyped sizes along in the preset's
-    proportion: X3D-S at crop 224 trains on a 255-319 short side and evaluates at 255. A typed value
-    is never changed; typed values that cannot work together are one line naming them.
+    proportion: X3D-S at crop 224 trains on a 255-319 short side and evaluates at 255. The crop, the
+    network's input, follows only when the scales alone cannot hold it (r3d_18 with ``min_scale``
+    160 keeps its 112 crop). A typed value is never changed; typed values that cannot work together
+    are one line naming them.
     """
     base = preset or ClipSpec()
     typed = {key: value for key, value in given.items() if value is not None}
@@ -203,11 +205,14 @@ def resolve_clip(preset: ClipSpec | None, given: Mapping[str, Any]) -> ClipSpec:
             raise _conflict(typed) from None
     anchor = typed_sizes[0]  # the crop when typed: the other sizes are made for it
     ratio = typed[anchor] / getattr(base, anchor)
-    scaled = {key: max(1, round(getattr(base, key) * ratio)) for key in untyped_sizes}
-    try:
-        return base.with_given({**scaled, **typed})
-    except VidclsError:
-        raise _conflict(typed) from None
+    # the crop is the network's input: it follows only when the scales alone cannot make room for it
+    for following in ([key for key in untyped_sizes if key != "crop_size"], untyped_sizes):
+        scaled = {key: max(1, round(getattr(base, key) * ratio)) for key in following}
+        try:
+            return base.with_given({**scaled, **typed})
+        except VidclsError:
+            continue
+    raise _conflict(typed)
 
 
 def _conflict(typed: Mapping[str, Any]) -> VidclsError:

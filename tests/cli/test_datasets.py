@@ -11,6 +11,16 @@ import torch
 from vidcls.cli import main
 from vidcls.data.formats import open_format
 
+# Each tiny tree's split-1 test videos and its classes in published order, as the fixture lays them out
+# (conftest.py): UCF101 in classInd's order, HMDB51's sorted names, SSv2's labels.json indices, Diving-48's vocabulary.
+EXPECTED = {
+    "ucf101": (3, ["ApplyEyeMakeup", "BandMarching", "HandstandPushups"]),
+    "hmdb51": (3, ["brush_hair", "clap", "fall_floor"]),
+    "ssv2": (3, ["Approaching something with your camera", "Holding something next to something",
+                 "Pushing something from left to right"]),
+    "diving48": (3, ["Back 15som 05Twis FREE", "Back 15som 15Twis FREE", "Forward 35som NoTwis PIKE"]),
+}
+
 
 @pytest.mark.parametrize("name", ["ucf101", "hmdb51", "ssv2", "diving48"])
 def test_published_set_trains_tests_and_predicts(published_dataset, tiny_args, tmp_path, capsys, name):
@@ -26,16 +36,19 @@ def test_published_set_trains_tests_and_predicts(published_dataset, tiny_args, t
           "--trainer.limit_test_batches", "1.0"])
     report = next(out.rglob("report.json"))
     published = open_format(name, videos, annotations)
-    assert json.loads(report.read_text())["videos"] == len(published.videos("test"))
+    videos_tested, classes = EXPECTED[name]
+    assert json.loads(report.read_text())["videos"] == videos_tested
     with (report.parent / "per_class.csv").open(newline="") as handle:
-        assert [row["class"] for row in csv.DictReader(handle)] == published.classes()  # in published order
+        assert [row["class"] for row in csv.DictReader(handle)] == classes  # in published order
     video = published.test_videos()[0] if name == "ssv2" else published.videos("test")[0].path
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_:
         main(["predict", "--checkpoint", str(checkpoint), str(video), "--json", "--top-k", "3"])
     assert exit_.value.code == 0
     (entry,) = json.loads(capsys.readouterr().out)
-    assert sorted(p["class"] for p in entry["predictions"]) == sorted(published.classes())
+    probabilities = [p["probability"] for p in entry["predictions"]]
+    assert sorted(p["class"] for p in entry["predictions"]) == sorted(classes)
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) == pytest.approx(1, abs=1e-5)
 
 
 @pytest.mark.parametrize("name", ["ucf101", "hmdb51", "ssv2", "diving48"])

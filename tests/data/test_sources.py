@@ -2,7 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from vidcls.data.sources import LabelledVideo, infer_classes, read_class_index, read_classes_file, resolve_labels
+from vidcls.data.sources import (
+    LabelledVideo,
+    infer_classes,
+    read_class_index,
+    read_classes_file,
+    read_lines,
+    resolve_labels,
+)
 from vidcls.errors import DatasetError
 
 
@@ -31,6 +38,17 @@ def test_labels_resolve_by_name_or_index_and_unknown_is_named():
         resolve_labels([LabelledVideo(Path("c.mp4"), "7", "l:4")], classes)
 
 
+def test_index_labels_counted_from_1_against_named_classes_stop_with_the_cure():
+    """UCF101's trainlist given with classes named elsewhere (a checkpoint's, a list): never read one off."""
+    classes = ["ApplyEyeMakeup", "ApplyLipstick", "Archery"]
+    videos = [LabelledVideo(Path(f"{i}.avi"), str(i), f"trainlist01.txt:{i}") for i in (1, 2, 3)]
+    with pytest.raises(DatasetError, match=r"^trainlist01.txt: labels are class indices counted from 1 \(1..3 for 3"
+                                           r" classes\), not from 0: give the class names") as caught:
+        resolve_labels(videos, classes)
+    assert "--data.dataset ucf101" in str(caught.value) and "\n" not in str(caught.value)
+    assert [s.label for s in resolve_labels(videos[:2] + [LabelledVideo(Path("0.avi"), "0", "l:0")], classes)] == [1, 2, 0]
+
+
 def test_classes_file(tmp_path):
     path = tmp_path / "classes.txt"
     path.write_text("b\na\n\n")
@@ -51,3 +69,10 @@ def test_classes_file_in_index_name_form(tmp_path):
         read_classes_file(path)
     path.write_text("3d printing\nabseiling\n")  # not every line numbered: names, one a line
     assert read_class_index(path) == (["3d printing", "abseiling"], 0)
+
+
+def test_an_annotation_file_that_is_not_utf8_is_one_line_naming_it(tmp_path):
+    listing = tmp_path / "train.txt"
+    listing.write_bytes("caf\xe9.avi 0\n".encode("latin-1"))
+    with pytest.raises(DatasetError, match=r"train.txt: not UTF-8 text \(byte 3\)$"):
+        read_lines(listing)

@@ -40,6 +40,15 @@ def test_a_checkpoint_from_before_the_clip_contract_takes_its_clip_from_its_data
     assert checkpoint_hparams(stored, legacy)["clip"] == ClipSpec(num_frames=16).to_dict()
 
 
+def test_a_clip_stored_before_a_setting_existed_takes_that_setting_from_its_models_preset(tiny_checkpoint):
+    stored = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
+    clip = dict(stored["hyper_parameters"]["clip"])
+    del clip["eval_rounding"], clip["sampling"]  # as written before today
+    stored["hyper_parameters"] |= {"clip": clip, "model": "x3d_xs"}  # a PyTorchVideo model: its own rounding
+    restored = checkpoint_hparams(stored, "old.ckpt")["clip"]
+    assert restored == {**clip, "eval_rounding": "pytorchvideo", "sampling": "dense"}
+
+
 @pytest.mark.parametrize("content", [{"state_dict": {}}, {"hyper_parameters": {"classes": ["a"]}}, [1, 2]],
                          ids=["no-hyperparameters", "no-weights", "not-a-dict"])
 def test_other_files_are_not_vidcls_checkpoints(content, tmp_path):

@@ -77,8 +77,18 @@ def test_a_classifier_never_linked_to_its_data_says_so_in_one_line(synth_root):
     with pytest.raises(VidclsError, match=r"^VideoClassifier has no classes: link it to its data first"):
         classifier.setup("fit")
     datamodule = VideoDataModule(root=str(synth_root))
-    with pytest.raises(VidclsError, match=r"^VideoClassifier has no clip: link it"):  # classes alone: the clip unknown
+    with pytest.raises(VidclsError, match=r"^the VideoDataModule was never linked"):  # classes alone: the clip unknown
         L.Trainer(logger=False).fit(VideoClassifier("simple3d", classes=datamodule.classes), datamodule)
+
+
+def test_a_checkpoint_tested_on_data_never_linked_to_it_says_so(synth_root, tiny_checkpoint):
+    """Its clip and classes are the checkpoint's: a datamodule left to its defaults would cut 8×224² clips."""
+    model = VideoClassifier.load_from_checkpoint(tiny_checkpoint, weights_only=True)
+    with pytest.raises(VidclsError, match=r"^the VideoDataModule was never linked"):
+        L.Trainer(logger=False, enable_progress_bar=False).test(model, VideoDataModule(root=str(synth_root), num_workers=0))
+    data = VideoDataModule(root=str(synth_root), num_workers=0)
+    link_run(model, data)
+    assert data.clip == model.clip_preset and data.clip.num_frames == 4  # the checkpoint's clip, not the defaults
 
 
 def test_the_models_clip_feeds_the_data_and_every_checkpoint(synth_root, tmp_path):

@@ -153,6 +153,11 @@ class VideoDataModule(L.LightningDataModule):
         """Class names in index order: the run's (:meth:`use_run`), else given, else the dataset's (published order or inferred)."""
         return self.given_classes or self.format.classes()
 
+    @property
+    def linked(self) -> bool:
+        """True once :meth:`use_run` gave this data the run's clip and classes (a model's trainer checks it)."""
+        return self._run_clip is not None
+
     def use_run(self, classes: list[str], clip: ClipSpec) -> None:
         """Index labels by ``classes`` and cut clips by ``clip``: what the run's resolver decided for model and data."""
         self.classes = list(classes)

@@ -82,6 +82,14 @@ def existing(videos: Sequence[LabelledVideo], allow_missing: bool = False) -> li
     return found
 
 
+def read_lines(path: Path) -> list[str]:
+    """A text annotation file's lines (a byte-order mark dropped, CRLF or LF), or one line saying it is not UTF-8 text."""
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"{path}: not UTF-8 text (byte {error.start})") from None
+
+
 def read_class_index(path: str | Path) -> tuple[list[str], int]:
     """The class names of a classes file in index order, and the index of the first (0 or 1).
 
@@ -91,7 +99,7 @@ def read_class_index(path: str | Path) -> tuple[list[str], int]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: no such classes file")
-    lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    lines = [line.strip() for line in read_lines(path)]
     lines = [line for line in lines if line]
     if not lines:
         raise DatasetError(f"{path}: classes file is empty")
@@ -126,19 +134,27 @@ def infer_classes(videos: Sequence[LabelledVideo]) -> list[str]:
     indices = sorted({int(label) for label in labels})
     unused = sorted(set(range(indices[-1] + 1)) - set(indices))
     if unused:
-        source = videos[0].origin.rsplit(":", 1)[0]
-        raise DatasetError(
-            f"{source}: labels are class indices, but index {unused[0]} has no video"
-            f"{' (they start at ' + str(indices[0]) + ', not 0)' if indices[0] else ''}: give the class names"
-            " (--data.classes FILE: one name a line, or 'index name' lines as UCF101's classInd.txt),"
-            " or read a published set with its own reader (--data.dataset ucf101)"
-        )
+        raise DatasetError(f"{_source(videos)}: labels are class indices, but index {unused[0]} has no video"
+                           f"{' (they start at ' + str(indices[0]) + ', not 0)' if indices[0] else ''}: {NAME_THE_CLASSES}")
     return [str(i) for i in range(indices[-1] + 1)]
+
+
+# the cure for index labels that are not 0-based indices of the classes (UCF101's lists count from 1)
+NAME_THE_CLASSES = ("give the class names (--data.classes FILE: one name a line, or 'index name' lines as UCF101's"
+                    " classInd.txt), or read a published set with its own reader (--data.dataset ucf101)")
+
+
+def _source(videos: Sequence[LabelledVideo]) -> str:
+    return videos[0].origin.rsplit(":", 1)[0]
 
 
 def resolve_labels(videos: Sequence[LabelledVideo], classes: Sequence[str]) -> list[VideoSample]:
     """Map each label to its class index; a label that is neither a name nor a valid index is an error."""
     index_of = {name: i for i, name in enumerate(classes)}
+    indices = {int(v.label) for v in videos if v.label.isdigit() and v.label not in index_of}
+    if indices and 0 not in indices and max(indices) == len(classes):  # 1..N for N named classes: counted from 1
+        raise DatasetError(f"{_source(videos)}: labels are class indices counted from 1 ({min(indices)}..{max(indices)}"
+                           f" for {len(classes)} classes), not from 0: {NAME_THE_CLASSES}")
     samples = []
     for video in videos:
         if video.label in index_of:

@@ -33,7 +33,9 @@ def checkpoint_hparams(checkpoint: object, path: str | Path) -> dict[str, Any]:
     """The classifier's hyperparameters, with its clip contract; one line naming ``path`` when it is no vidcls checkpoint.
 
     Checkpoints written before the clip contract existed kept the clip in the datamodule's
-    hyperparameters: it is taken from there, so they load as before.
+    hyperparameters: it is taken from there, so they load as before. A clip stored before a clip
+    setting existed (``eval_rounding``, ``sampling``...) takes that setting from its model's preset,
+    which is what the run would have used: a Hub checkpoint keeps its processor's rounding.
     """
     hparams = checkpoint.get(HPARAMS_KEY) if isinstance(checkpoint, Mapping) else None
     if not hparams or not hparams.get("classes") or "state_dict" not in checkpoint:
@@ -43,6 +45,15 @@ def checkpoint_hparams(checkpoint: object, path: str | Path) -> dict[str, Any]:
         data = checkpoint.get(DATAMODULE_HPARAMS_KEY) or {}
         legacy = {key: data[key] for key in ClipSpec.field_names() if data.get(key) is not None}
         hparams["clip"] = ClipSpec(**legacy).to_dict() if legacy else None
+    stored = hparams["clip"]
+    if stored and (missing := set(ClipSpec.field_names()) - set(stored)):
+        options = {**(hparams.get("network_config") or {}), **(hparams.get("model_options") or {})}
+        try:
+            preset = get_preset(hparams["model"], None, options)
+        except (VidclsError, ValueError):  # a model this installation no longer knows: ClipSpec's defaults
+            preset = None
+        if preset is not None:
+            hparams["clip"] = {**{key: getattr(preset, key) for key in missing}, **stored}
     return hparams
 
 

@@ -147,10 +147,12 @@ class VideoClassifier(L.LightningModule):
 
         DDP must see the parameters in their final layout; the network itself was built by :meth:`use_run`.
         """
-        unlinked_data = not self.hparams.clip and hasattr(self.trainer.datamodule, "clip")  # its clip would go unrecorded
-        if self.network is None or unlinked_data:
-            raise VidclsError(f"VideoClassifier has no {'classes' if self.network is None else 'clip'}: link it to its data"
-                              " first (vidcls.link_run(model, data), as vidcls fit does), or pass classes=... and clip=...")
+        if self.network is None:
+            raise VidclsError("VideoClassifier has no classes: link it to its data first (vidcls.link_run(model, data),"
+                              " as vidcls fit does), or pass classes=...")
+        if getattr(self.trainer.datamodule, "linked", True) is False:  # it would cut clips and index labels its own way
+            raise VidclsError("the VideoDataModule was never linked to this VideoClassifier: call"
+                              " vidcls.link_run(model, data) first (vidcls fit and test do), so both use the run's clip and classes")
         if self._speed_switches_applied:
             return
         self._speed_switches_applied = True

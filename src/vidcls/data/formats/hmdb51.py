@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from vidcls.data.formats.base import DatasetFormat, published_videos
-from vidcls.data.sources import LabelledVideo
+from vidcls.data.sources import LabelledVideo, read_lines
 from vidcls.errors import DatasetError
 
 TAGS = {"train": "1", "test": "2"}  # "0": not used in this split
@@ -45,7 +45,7 @@ class HMDB51(DatasetFormat):
         wanted = TAGS["train" if split == "train" else "test"]
         videos = []
         for label, path in sorted(self.split_files.items()):
-            for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            for line_no, line in enumerate(read_lines(path), start=1):
                 if not line.strip():
                     continue
                 fields = line.strip().rsplit(maxsplit=1)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from vidcls.data.formats.base import DatasetFormat
-from vidcls.data.sources import LabelledVideo, Span, existing, infer_classes, read_class_index, relabel
+from vidcls.data.sources import LabelledVideo, Span, existing, infer_classes, read_class_index, read_lines, relabel
 from vidcls.errors import DatasetError
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _is_number(text: str) -> bool:
 
 def _space_rows(list_file: Path) -> Iterable[Row]:
     """MMAction2/PyTorchVideo style: ``path label`` per line, or ``path label start end`` (two numbers last)."""
-    for line_no, line in enumerate(list_file.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(read_lines(list_file), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue

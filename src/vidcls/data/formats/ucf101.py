@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vidcls.data.formats.base import DatasetFormat, annotation_file, published_videos
-from vidcls.data.sources import LabelledVideo, read_class_index
+from vidcls.data.sources import LabelledVideo, read_class_index, read_lines
 from vidcls.errors import DatasetError
 
 SPLITS = (1, 2, 3)
@@ -41,7 +41,7 @@ class UCF101(DatasetFormat):
         kind = "train" if split == "train" else "test"
         path = annotation_file(self.annotations, f"{kind}list0{self.split}.txt", f"UCF101 split {self.split}'s {kind} list")
         videos = []
-        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for line_no, line in enumerate(read_lines(path), start=1):
             fields = line.split()
             if not fields:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import torch
@@ -26,10 +27,11 @@ def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path
     config = network.model.config
     if not hasattr(config, "num_frames"):  # transformers' video-classification pipeline reads it; VJEPA2Config lacks it
         config.num_frames = getattr(config, FAMILIES[model].frames_key)
-    network.model.save_pretrained(folder)
-    processor_for(model, clip).save_pretrained(folder)
-    written = clip_from_processor(transformers.AutoVideoProcessor.from_pretrained(folder), clip.num_frames,
-                                  FAMILIES[model], model)
+    processor = processor_for(model, clip)
+    with tempfile.TemporaryDirectory() as scratch:  # checked before the folder is written: no half export is left
+        processor.save_pretrained(scratch)
+        written = clip_from_processor(transformers.AutoVideoProcessor.from_pretrained(scratch), clip.num_frames,
+                                      FAMILIES[model], model)
     differs = [name for name in ("eval_resize", "crop_size", "mean", "std")
                if not torch.allclose(torch.tensor(getattr(written, name), dtype=torch.float64),
                                      torch.tensor(getattr(clip, name), dtype=torch.float64))]
@@ -38,6 +40,8 @@ def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path
     if differs:
         raise VidclsError(f"{folder}: {FAMILIES[model].processor} cannot express this clip's "
                           + ", ".join(f"{name} {getattr(clip, name)} (it would use {getattr(written, name)})" for name in differs))
+    network.model.save_pretrained(folder)
+    processor.save_pretrained(folder)
 
 
 def load_hub_folder(folder: Path) -> HubVideoClassifier:
