@@ -131,6 +131,8 @@ def test_videoprism_hub_folder_writes_its_square_bicubic_processor(tmp_path, tin
     hf.save_hub_folder(network, "videoprism", clip, tmp_path / "hub")
     written = json.loads((tmp_path / "hub" / "video_preprocessor_config.json").read_text())
     assert written["size"] == {"height": 32, "width": 32} and written["resample"] == 3 and not written["do_center_crop"]
+    sidecar = clip.eval_preprocessing()  # the ONNX and TorchScript exports' words for the same clip
+    assert (sidecar["resize_square"], sidecar["center_crop"], sidecar["interpolation"].split(",")[0]) == (32, 32, "bicubic")
     clips = torch.randn(2, *clip.input_shape)
     with torch.no_grad():
         assert torch.allclose(hf.load_hub_folder(tmp_path / "hub")(clips), network(clips), atol=1e-5)

@@ -41,6 +41,8 @@ def clip_preset(model: str, pretrained: str | None, options: Mapping[str, Any]) 
     return clip_from_processor(processor, frames, family, model)
 
 
+# PIL's resampling numbers, as processor configs give them ("resample": 3)
+PIL_FILTERS = {2: "bilinear", 3: "bicubic"}
 # the files a checkpoint's processor config is in (video processors; image processors, as VideoMAE's published ones)
 PROCESSOR_FILES = ("video_preprocessor_config.json", "preprocessor_config.json")
 
@@ -104,10 +106,6 @@ def clip_from_processor(processor, frames: int, family: HubFamily, model: str) -
         eval_rounding="transformers", eval_resize_mode="square" if square else "short_side",
         interpolation=_interpolation(processor.resample, model),
     )
-
-
-# PIL's resampling numbers, as processor configs give them ("resample": 3)
-PIL_FILTERS = {2: "bilinear", 3: "bicubic"}
 
 
 def _interpolation(resample: Any, model: str) -> Interpolation:
