@@ -107,14 +107,21 @@ def test_videoprism_encoder_checkpoint_has_no_head_and_the_probe_trains_only_the
     options = tiny_hub_options("videoprism")
     encoder = transformers.VideoPrismVisionModel(transformers.VideoPrismVisionConfig(**options))
     encoder.save_pretrained(folder)
-    transformers.LlavaOnevisionVideoProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    # normalisation off, [0, 1] input, as transformers' VideoPrismProcessor asks of its video processor
+    processor = transformers.LlavaOnevisionVideoProcessor(size={"height": 32, "width": 32}, do_normalize=False)
+    processor.save_pretrained(folder)
+    clip = get_preset("videoprism", str(folder), {})
+    assert (clip.mean, clip.std) == ((0.0,) * 3, (1.0,) * 3)
+    frames = torch.randint(0, 256, (4, 3, 45, 59), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    theirs = processor(frames, return_tensors="pt")["pixel_values_videos"][0].transpose(0, 1)
+    assert (eval_transform(clip)(frames) - theirs).abs().max() < 1e-5
     network, _ = build_network("videoprism", CLASSES, {}, str(folder))
     own = network.model.vision_model.state_dict()
     assert all(torch.equal(value, own[key]) for key, value in encoder.state_dict().items())
     freeze_all_but_head(network, "videoprism")
     trainable = {name.split(".")[1] for name, p in network.named_parameters() if p.requires_grad}
     assert trainable == {"head", "head_layernorm", "classifier"}
-    assert network(torch.randn(2, *get_preset("videoprism", str(folder), {}).input_shape)).shape == (2, 3)
+    assert network(torch.randn(2, *clip.input_shape)).shape == (2, 3)
 
 
 def test_videoprisms_video_text_checkpoint_is_refused_in_one_line(tmp_path):
