@@ -187,13 +187,15 @@ def shared_dir() -> Path:
 
 
 # Tiny random transformers video classifiers (as transformers' own tests build them): 32² input, 4 frames,
-# 2 blocks of width 32. The model options build one from its configuration; hub_checkpoint saves one.
+# 2 blocks of width 32 (VideoPrism: 2 spatial and 1 temporal). The model options build one from its configuration; hub_checkpoint saves one.
 TINY_HUB_OPTIONS = {
     "videomae": {"image_size": 32, "patch_size": 16, "num_frames": 4, "tubelet_size": 2},
     "timesformer": {"image_size": 32, "patch_size": 16, "num_frames": 4},
     "vivit": {"image_size": 32, "num_frames": 4, "tubelet_size": [2, 16, 16]},
     "vjepa2": {"crop_size": 32, "patch_size": 16, "frames_per_clip": 4, "tubelet_size": 2, "num_pooler_layers": 1,
                "pred_hidden_size": 32, "pred_num_hidden_layers": 1, "pred_num_attention_heads": 2},
+    "videoprism": {"image_size": 32, "num_frames": 4, "tubelet_size": [1, 16, 16], "num_spatial_layers": 2,
+                   "num_temporal_layers": 1},
 }
 TINY_WIDTH = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
 HUB_FAMILIES = tuple(TINY_HUB_OPTIONS)
@@ -202,6 +204,8 @@ HUB_FAMILIES = tuple(TINY_HUB_OPTIONS)
 def _tiny_hub_options(family: str) -> dict:
     """Model options that build a tiny ``family`` network from its configuration."""
     width = TINY_WIDTH if family == "vjepa2" else {**TINY_WIDTH, "intermediate_size": 37}
+    if family == "videoprism":  # its depth is its spatial and temporal blocks'
+        width = {key: value for key, value in width.items() if key != "num_hidden_layers"}
     return {**TINY_HUB_OPTIONS[family], **width}
 
 
@@ -211,7 +215,8 @@ def hub_checkpoint(tmp_path_factory: pytest.TempPathFactory):
 
     Its head has five "Kinetics" classes, so a run on other classes must replace it. VideoMAE's
     folder has an image processor config (preprocessor_config.json, with ImageNet statistics), as
-    the published VideoMAE checkpoints do; the others a video processor config.
+    the published VideoMAE checkpoints do; the others a video processor config. VideoPrism's
+    processor (LLaVA-OneVision's) resizes the whole frame to a 32 square, bicubic, with no crop.
     """
     transformers = pytest.importorskip("transformers")
     from vidcls.models.hf import FAMILIES
@@ -232,6 +237,8 @@ def hub_checkpoint(tmp_path_factory: pytest.TempPathFactory):
             if family == "videomae":
                 processor = transformers.VideoMAEImageProcessor(size=size, crop_size=crop, image_mean=[0.485, 0.456, 0.406],
                                                                 image_std=[0.229, 0.224, 0.225])
+            elif family == "videoprism":
+                processor = getattr(transformers, spec.processor)(size={"height": 32, "width": 32})
             else:
                 processor = getattr(transformers, spec.processor)(size=size, crop_size=crop)
             processor.save_pretrained(folder)

@@ -46,6 +46,11 @@ ROUNDING_RULES = {
     "transformers": {"long": "int(eval_resize * long / short)", "offset": "floor(margin * position)"},
     "pytorchvideo": {"long": "floor(long / short * eval_resize)", "offset": "ceil(margin * position)"},
 }
+# How evaluation resizes a frame: its short side to eval_resize (aspect kept), or the whole frame to an eval_resize
+# square (aspect not kept: LLaVA-OneVision's video processor, which VideoPrism's checkpoints use).
+EvalResizeMode = Literal["short_side", "square"]
+# The resampling filter of every resize, training's and evaluation's (torchvision's, antialiased).
+Interpolation = Literal["bilinear", "bicubic"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class ClipSpec:
     (softmax, or sigmoid for a multi-label task) by ``view_pooling``: ``mean``, or ``max`` (a class
     seen in any view counts: PySlowFast's Charades protocol). ``eval_rounding``
     names the library whose evaluation resize and crop a clip follows to the pixel (:data:`ROUNDING_RULES`).
+    ``eval_resize_mode`` "square" resizes the whole frame to ``eval_resize`` × ``eval_resize`` instead,
+    aspect not kept, before the centre crop (none when ``crop_size`` equals ``eval_resize``; several
+    test crops then all show the whole frame); training keeps its short-side scales and random crop.
+    ``interpolation`` is the filter of every resize, training's and evaluation's.
 
     ``sampling`` "segment" is TSN's instead (Wang et al. 2016; the Something-Something recipes of
     TSM and VideoMAE): the whole video (or its labelled span) is cut into ``num_frames`` equal
@@ -93,6 +102,8 @@ class ClipSpec:
     erase_prob: float = 0.0
     eval_rounding: EvalRounding = "torchvision"
     sampling: FrameSampling = "dense"
+    eval_resize_mode: EvalResizeMode = "short_side"
+    interpolation: Interpolation = "bilinear"
     view_pooling: ViewPooling = "mean"
 
     def __post_init__(self) -> None:
@@ -121,6 +132,10 @@ class ClipSpec:
             problems.append(f"eval_rounding {self.eval_rounding!r} is not one of {', '.join(get_args(EvalRounding))}")
         if self.sampling not in get_args(FrameSampling):
             problems.append(f"sampling {self.sampling!r} is not one of {', '.join(get_args(FrameSampling))}")
+        if self.eval_resize_mode not in get_args(EvalResizeMode):
+            problems.append(f"eval_resize_mode {self.eval_resize_mode!r} is not one of {', '.join(get_args(EvalResizeMode))}")
+        if self.interpolation not in get_args(Interpolation):
+            problems.append(f"interpolation {self.interpolation!r} is not one of {', '.join(get_args(Interpolation))}")
         if self.view_pooling not in get_args(ViewPooling):
             problems.append(f"view_pooling {self.view_pooling!r} is not one of {', '.join(get_args(ViewPooling))}")
         if problems:
@@ -167,8 +182,10 @@ class ClipSpec:
             "num_frames": self.num_frames,
             "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included"
             if self.sampling == "dense" else "the video cut into num_frames equal parts, the centre frame of each",
-            "resize_short_side": self.eval_resize,
-            "resize_long_side": ROUNDING_RULES[self.eval_rounding]["long"],
+            **({"resize_short_side": self.eval_resize, "resize_long_side": ROUNDING_RULES[self.eval_rounding]["long"]}
+               if self.eval_resize_mode == "short_side" else
+               {"resize_square": self.eval_resize, "aspect_ratio": "not kept: the whole frame becomes the square"}),
+            "interpolation": f"{self.interpolation}, antialiased (torchvision's resize of uint8 frames)",
             "center_crop": self.crop_size,
             "crop_offset": f"{ROUNDING_RULES[self.eval_rounding]['offset']}, position 0.5 (as {self.eval_rounding})",
             "scale": "uint8 / 255",
@@ -222,8 +239,12 @@ def _conflict(typed: Mapping[str, Any]) -> VidclsError:
     return VidclsError(f"clip settings: the values given ({named}) do not fit the model's clip together")
 
 
-def resized_size(height: int, width: int, short_side: int, rounding: EvalRounding) -> tuple[int, int]:
-    """A ``height×width`` frame's size after scaling its short side to ``short_side``, rounded as ``rounding`` does."""
+def resized_size(height: int, width: int, short_side: int, rounding: EvalRounding,
+                 mode: EvalResizeMode = "short_side") -> tuple[int, int]:
+    """A ``height×width`` frame's size after scaling its short side to ``short_side``, rounded as ``rounding`` does
+    (``mode`` "square": ``short_side`` × ``short_side``, whatever the frame)."""
+    if mode == "square":
+        return short_side, short_side
     short, long = sorted((height, width))
     if rounding == "pytorchvideo":
         new_long = int(math.floor(float(long) / short * short_side))

@@ -127,6 +127,15 @@ def test_clip_takes_given_values_over_the_model_clip_over_the_defaults():
         eval_resize=182, eval_rounding="pytorchvideo")
 
 
+def test_a_given_resize_mode_and_filter_win_over_a_square_bicubic_model_clip():
+    videoprism_like = ClipSpec(crop_size=32, min_scale=37, max_scale=46, eval_resize=32, eval_resize_mode="square",
+                               interpolation="bicubic")
+    given = VideoDataModule(interpolation="bilinear").given_clip
+    assert resolve_clip(videoprism_like, given) == ClipSpec(crop_size=32, min_scale=37, max_scale=46, eval_resize=32,
+                                                            eval_resize_mode="square", interpolation="bilinear")
+    assert VideoDataModule(eval_resize_mode="square").clip.eval_resize_mode == "square"
+
+
 def test_loaders_are_built_from_the_resolved_clip(synth_root):
     datamodule = VideoDataModule(root=str(synth_root), batch_size=2, num_workers=0, num_frames=3)
     model_clip = ClipSpec(num_frames=6, clip_duration=1.0, crop_size=16, min_scale=16, max_scale=20, eval_resize=20,

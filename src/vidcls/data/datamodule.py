@@ -14,7 +14,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, EvalRounding, FrameSampling, ViewPooling, resolve_clip
+from vidcls.clip import ClipSpec, EvalResizeMode, EvalRounding, FrameSampling, Interpolation, ViewPooling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
 from vidcls.data.formats import ClassFolders, DatasetFormat, ListFiles, open_format
@@ -55,6 +55,8 @@ class VideoDataModule(L.LightningDataModule):
             here (:meth:`use_run`); the resolved clip is :attr:`clip`.
         eval_rounding: whose rounding the evaluation resize and crops follow ("torchvision", "transformers",
             "pytorchvideo"); default: the model's, so its clips are its reference evaluation's to the pixel.
+        eval_resize_mode, interpolation: "square" resizes the whole evaluation frame to eval_resize² (aspect not kept);
+            the filter of every resize, "bilinear" or "bicubic"; default: the model's (VideoPrism: square, bicubic).
         clips_per_video: training clips read from each video per visit, in one decoding pass
             (repeated augmentation): a batch then holds ``batch_size * clips_per_video`` clips.
             Decoding is shared, so clips per second rise; the clips of a batch are less
@@ -102,6 +104,8 @@ class VideoDataModule(L.LightningDataModule):
         erase_prob: float | None = None,
         eval_rounding: EvalRounding | None = None,
         sampling: FrameSampling | None = None,
+        eval_resize_mode: EvalResizeMode | None = None,
+        interpolation: Interpolation | None = None,
         view_pooling: ViewPooling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = DecoderSettings.decoder,

@@ -39,7 +39,8 @@ def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path
     differs = [name for name in ("eval_resize", "crop_size", "mean", "std")
                if not torch.allclose(torch.tensor(getattr(written, name), dtype=torch.float64),
                                      torch.tensor(getattr(clip, name), dtype=torch.float64))]
-    differs += ["eval_rounding"] * (written.eval_rounding != clip.eval_rounding)
+    differs += [name for name in ("eval_rounding", "eval_resize_mode", "interpolation")
+                if getattr(written, name) != getattr(clip, name)]
     if differs:
         raise VidclsError(f"{folder}: {FAMILIES[model].processor} cannot express this clip's "
                           + ", ".join(f"{name} {getattr(clip, name)} (it would use {getattr(written, name)})" for name in differs))
