@@ -82,7 +82,7 @@ def test_a_tag_list_trains_multilabel_and_its_checkpoint_says_so(tag_run):
 
 
 def test_test_reports_the_map_of_the_videos_scores_and_predict_gives_sigmoids(tag_run, tag_lists, tiny_args, tmp_path,
-                                                                           capsys, motion_tags):
+                                                                           capsys, motion_tags, monkeypatch):
     checkpoint, _ = tag_run
     main(["test", *tiny_args, "--trainer.limit_test_batches", "1.0", "--data.test_list", str(tag_lists["test"]),
           "--trainer.default_root_dir", str(tmp_path), "--ckpt_path", str(checkpoint), "--data.test_clips", "2",
@@ -118,6 +118,14 @@ def test_test_reports_the_map_of_the_videos_scores_and_predict_gives_sigmoids(ta
     logits = torch.tensor([every[name] for name in loaded.classes]).logit()
     as_multiclass = Predictor(loaded.network, loaded.clip, loaded.classes, num_clips=1, device="cpu").predict(videos[0], 5)
     assert dict(as_multiclass) == pytest.approx(dict(zip(loaded.classes, logits.softmax(0).tolist())), abs=1e-5)
+
+    monkeypatch.setenv("COLUMNS", "300")  # the table shows the classes above the threshold
+    command("predict", "--checkpoint", str(checkpoint), "--clips", "1", "--threshold", "0.3", videos[0])
+    shown = [[cell.strip() for cell in line.strip()[1:-1].split("│")] for line in capsys.readouterr().out.splitlines()
+             if line.startswith("│")]  # a cell of several lines: one table line each
+    expected = entry["labels"] or [{"class": "(none above the threshold)", "probability": None}]
+    assert [cells[1:] for cells in shown] == [
+        [p["class"], "" if p["probability"] is None else f"{p['probability']:.3f}"] for p in expected]
 
 
 def test_a_multiclass_task_on_label_sets_is_one_line(tag_lists, tiny_args, tmp_path, capsys):
