@@ -8,6 +8,7 @@ Test modules never import each other or this file: what they share is a fixture 
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import shutil
@@ -88,6 +89,81 @@ def tiny_checkpoint(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) 
     return checkpoint
 
 
+# Multi-label tags of synth_root's motions (moving_right has none: its videos are negatives), and the same as Charades
+# actions: a class id with its start and end seconds (moving_left's repeats c002, which counts once).
+MOTION_TAGS = {"moving_down": ("vertical", "down"), "moving_left": ("horizontal", "left"), "moving_right": (),
+               "moving_up": ("vertical", "up")}
+CHARADES_CLASSES = ("Holding some clothes", "Putting clothes somewhere", "Taking some clothes from somewhere",
+                    "Throwing clothes somewhere")
+MOTION_ACTIONS = {"moving_down": "c000 0.00 1.50;c003 0.50 2.00", "moving_left": "c002 0.10 1.00;c000 1.00 2.00;c002 1.20 1.90",
+                  "moving_right": "", "moving_up": "c001 0.00 2.00"}
+
+
+@pytest.fixture(scope="session")
+def motion_tags() -> dict[str, tuple[str, ...]]:
+    """Each synth_root motion's tags in ``tag_lists`` (none: a negative)."""
+    return MOTION_TAGS
+
+
+@pytest.fixture(scope="session")
+def tag_lists(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Multi-label lists of synth_root's videos tagged by ``motion_tags``: train as ``path a;b`` lines (a negative as
+    ``path ;``), val and test as CSVs with a ``path,labels`` header (a negative's field empty)."""
+    folder = tmp_path_factory.mktemp("tag_lists")
+    lists = {}
+    for split in ("train", "val", "test"):
+        videos = sorted((synth_root / split).rglob("*.mp4"))
+        if split == "train":
+            lines = [f"{video} {';'.join(MOTION_TAGS[video.parent.name]) or ';'}" for video in videos]
+            lists[split] = folder / "train.txt"
+            lists[split].write_text("\n".join(lines) + "\n")
+        else:
+            lists[split] = folder / f"{split}.csv"
+            with lists[split].open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["path", "labels"])
+                writer.writerows([str(video), ";".join(MOTION_TAGS[video.parent.name])] for video in videos)
+    return lists
+
+
+@pytest.fixture(scope="session")
+def multilabel_checkpoint(tag_lists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A multi-label checkpoint as `vidcls fit` writes it on ``tag_lists`` (``tiny_args``, two batches). Read-only."""
+    from vidcls.cli import main
+
+    out = tmp_path_factory.mktemp("multilabel_run")
+    main(["fit", *TINY, "--data.train_list", str(tag_lists["train"]), "--trainer.default_root_dir", str(out),
+          "--trainer.max_epochs", "1", "--trainer.logger", "false"])
+    (checkpoint,) = out.rglob("*.ckpt")
+    return checkpoint
+
+
+@pytest.fixture(scope="session")
+def charades_root(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Charades laid out as published: ``Charades/`` (the annotations of Charades.zip: classes file, train/test
+    CSVs with quoted free-text fields and an ``actions`` column) and ``Charades_v1_480/<id>.mp4`` (the videos);
+    synth_root's videos, with actions by motion (moving_right: none)."""
+    root = tmp_path_factory.mktemp("charades")
+    (root / "Charades_v1_480").mkdir()
+    (root / "Charades").mkdir()
+    (root / "Charades" / "Charades_v1_classes.txt").write_text("".join(f"c{i:03d} {name}\n" for i, name in enumerate(CHARADES_CLASSES)))
+    header = ["id", "subject", "scene", "quality", "relevance", "verified", "script", "objects", "descriptions", "actions",
+              "length"]
+    for split, per_class in (("train", 3), ("test", 4)):
+        rows = []
+        for motion in MOTION_ACTIONS:
+            for n, video in enumerate(sorted((synth_root / split / motion).glob("*.mp4"))[:per_class]):
+                video_id = f"{split[:2].upper()}{motion[7].upper()}{n:02d}"
+                shutil.copy(video, root / "Charades_v1_480" / f"{video_id}.mp4")
+                rows.append([video_id, "HR43", "Kitchen", "6", "7", "Yes", f"A person, in a kitchen, is {motion}.",
+                             "clothes;table", "A person holds clothes, then puts them down.", MOTION_ACTIONS[motion], "2.00"])
+        with (root / "Charades" / f"Charades_v1_{split}.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    return root
+
+
 @pytest.fixture
 def media_dir() -> Path:
     """Real clips from ../shared/media; tests using it skip where shared/ is absent."""
@@ -111,13 +187,15 @@ def shared_dir() -> Path:
 
 
 # Tiny random transformers video classifiers (as transformers' own tests build them): 32² input, 4 frames,
-# 2 blocks of width 32. The model options build one from its configuration; hub_checkpoint saves one.
+# 2 blocks of width 32 (VideoPrism: 2 spatial and 1 temporal). The model options build one from its configuration; hub_checkpoint saves one.
 TINY_HUB_OPTIONS = {
     "videomae": {"image_size": 32, "patch_size": 16, "num_frames": 4, "tubelet_size": 2},
     "timesformer": {"image_size": 32, "patch_size": 16, "num_frames": 4},
     "vivit": {"image_size": 32, "num_frames": 4, "tubelet_size": [2, 16, 16]},
     "vjepa2": {"crop_size": 32, "patch_size": 16, "frames_per_clip": 4, "tubelet_size": 2, "num_pooler_layers": 1,
                "pred_hidden_size": 32, "pred_num_hidden_layers": 1, "pred_num_attention_heads": 2},
+    "videoprism": {"image_size": 32, "num_frames": 4, "tubelet_size": [1, 16, 16], "num_spatial_layers": 2,
+                   "num_temporal_layers": 1},
 }
 TINY_WIDTH = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2}
 HUB_FAMILIES = tuple(TINY_HUB_OPTIONS)
@@ -126,6 +204,8 @@ HUB_FAMILIES = tuple(TINY_HUB_OPTIONS)
 def _tiny_hub_options(family: str) -> dict:
     """Model options that build a tiny ``family`` network from its configuration."""
     width = TINY_WIDTH if family == "vjepa2" else {**TINY_WIDTH, "intermediate_size": 37}
+    if family == "videoprism":  # its depth is its spatial and temporal blocks'
+        width = {key: value for key, value in width.items() if key != "num_hidden_layers"}
     return {**TINY_HUB_OPTIONS[family], **width}
 
 
@@ -135,7 +215,8 @@ def hub_checkpoint(tmp_path_factory: pytest.TempPathFactory):
 
     Its head has five "Kinetics" classes, so a run on other classes must replace it. VideoMAE's
     folder has an image processor config (preprocessor_config.json, with ImageNet statistics), as
-    the published VideoMAE checkpoints do; the others a video processor config.
+    the published VideoMAE checkpoints do; the others a video processor config. VideoPrism's
+    processor (LLaVA-OneVision's) resizes the whole frame to a 32 square, bicubic, with no crop.
     """
     transformers = pytest.importorskip("transformers")
     from vidcls.models.hf import FAMILIES
@@ -156,6 +237,8 @@ def hub_checkpoint(tmp_path_factory: pytest.TempPathFactory):
             if family == "videomae":
                 processor = transformers.VideoMAEImageProcessor(size=size, crop_size=crop, image_mean=[0.485, 0.456, 0.406],
                                                                 image_std=[0.229, 0.224, 0.225])
+            elif family == "videoprism":
+                processor = getattr(transformers, spec.processor)(size={"height": 32, "width": 32})
             else:
                 processor = getattr(transformers, spec.processor)(size=size, crop_size=crop)
             processor.save_pretrained(folder)

@@ -73,6 +73,8 @@ def test_at_sampling_rate_is_frames_times_rate_at_the_source_fps():
         ({"erase_prob": -0.1}, "erase_prob -0.1 is not a probability"),
         ({"randaug_ops": -1}, "randaug_ops -1 is negative"),
         ({"randaug_magnitude": 11}, "randaug_magnitude 11 is outside RandAugment's 0-10"),
+        ({"eval_resize_mode": "stretch"}, "eval_resize_mode 'stretch' is not one of short_side, square"),
+        ({"interpolation": "lanczos"}, "interpolation 'lanczos' is not one of bilinear, bicubic"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(settings, problem):
@@ -115,6 +117,17 @@ def test_segment_sampling_is_stored_and_described():
     clip = ClipSpec(sampling="segment")
     assert ClipSpec.from_dict(clip.to_dict()) == clip and ClipSpec.from_dict({}).sampling == "dense"
     assert "equal parts" in clip.eval_preprocessing()["frame_times"]
+
+
+def test_a_square_resize_and_its_filter_are_stored_and_described():
+    clip = ClipSpec(crop_size=288, min_scale=329, max_scale=411, eval_resize=288, eval_resize_mode="square",
+                    interpolation="bicubic")
+    assert ClipSpec.from_dict(clip.to_dict()) == clip
+    assert (ClipSpec.from_dict({}).eval_resize_mode, ClipSpec.from_dict({}).interpolation) == ("short_side", "bilinear")
+    described = clip.eval_preprocessing()
+    assert described["resize_square"] == 288 and "not kept" in described["aspect_ratio"]
+    assert "resize_short_side" not in described and described["interpolation"].startswith("bicubic")
+    assert ClipSpec().eval_preprocessing()["resize_short_side"] == 256
 
 
 def test_a_typed_scale_moves_the_other_scales_but_not_the_networks_input_size():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from vidcls.errors import VidclsError
 
@@ -29,6 +29,11 @@ KINETICS_STD = (0.225, 0.225, 0.225)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 FrameSampling = Literal["dense", "segment"]
+# How a test video's views become one score per class: their mean, or their max (PySlowFast's Charades protocol).
+ViewPooling = Literal["mean", "max"]
+
+if TYPE_CHECKING:
+    import torch
 
 # Whose integer rounding an evaluation clip's resize and crop follow: each family's reference evaluation. They
 # differ by a pixel on some frame sizes (installed sources: torchvision.transforms.v2 Resize and CenterCrop,
@@ -41,6 +46,11 @@ ROUNDING_RULES = {
     "transformers": {"long": "int(eval_resize * long / short)", "offset": "floor(margin * position)"},
     "pytorchvideo": {"long": "floor(long / short * eval_resize)", "offset": "ceil(margin * position)"},
 }
+# How evaluation resizes a frame: its short side to eval_resize (aspect kept), or the whole frame to an eval_resize
+# square (aspect not kept: LLaVA-OneVision's video processor, which VideoPrism's checkpoints use).
+EvalResizeMode = Literal["short_side", "square"]
+# The resampling filter of every resize, training's and evaluation's (torchvision's, antialiased).
+Interpolation = Literal["bilinear", "bicubic"]
 
 
 @dataclass(frozen=True)
@@ -51,10 +61,16 @@ class ClipSpec:
     Training scales the short side to a random size in [``min_scale``, ``max_scale``], takes a
     random ``crop_size`` square and flips with ``hflip_prob``; evaluation scales the short side to
     ``eval_resize`` and takes the centre ``crop_size`` square. Pixels are scaled to [0, 1], then
-    ``(x - mean) / std`` (mean 0.5, std 0.5 gives [-1, 1]). Testing averages the softmax of
-    ``test_clips`` uniformly spaced clips times ``test_crops`` crops along the long side (the
-    published Kinetics protocol is 10 × 3; 1 × 1 is the fast single centre view). ``eval_rounding``
+    ``(x - mean) / std`` (mean 0.5, std 0.5 gives [-1, 1]). Testing scores ``test_clips``
+    uniformly spaced clips times ``test_crops`` crops along the long side (the published Kinetics
+    protocol is 10 × 3; 1 × 1 is the fast single centre view) and pools their class probabilities
+    (softmax, or sigmoid for a multi-label task) by ``view_pooling``: ``mean``, or ``max`` (a class
+    seen in any view counts: PySlowFast's Charades protocol). ``eval_rounding``
     names the library whose evaluation resize and crop a clip follows to the pixel (:data:`ROUNDING_RULES`).
+    ``eval_resize_mode`` "square" resizes the whole frame to ``eval_resize`` × ``eval_resize`` instead,
+    aspect not kept, before the centre crop (none when ``crop_size`` equals ``eval_resize``; several
+    test crops then all show the whole frame); training keeps its short-side scales and random crop.
+    ``interpolation`` is the filter of every resize, training's and evaluation's.
 
     ``sampling`` "segment" is TSN's instead (Wang et al. 2016; the Something-Something recipes of
     TSM and VideoMAE): the whole video (or its labelled span) is cut into ``num_frames`` equal
@@ -86,6 +102,9 @@ class ClipSpec:
     erase_prob: float = 0.0
     eval_rounding: EvalRounding = "torchvision"
     sampling: FrameSampling = "dense"
+    eval_resize_mode: EvalResizeMode = "short_side"
+    interpolation: Interpolation = "bilinear"
+    view_pooling: ViewPooling = "mean"
 
     def __post_init__(self) -> None:
         # YAML and JSON give lists: store tuples, so equal specs compare equal and stay hashable
@@ -113,6 +132,12 @@ class ClipSpec:
             problems.append(f"eval_rounding {self.eval_rounding!r} is not one of {', '.join(get_args(EvalRounding))}")
         if self.sampling not in get_args(FrameSampling):
             problems.append(f"sampling {self.sampling!r} is not one of {', '.join(get_args(FrameSampling))}")
+        if self.eval_resize_mode not in get_args(EvalResizeMode):
+            problems.append(f"eval_resize_mode {self.eval_resize_mode!r} is not one of {', '.join(get_args(EvalResizeMode))}")
+        if self.interpolation not in get_args(Interpolation):
+            problems.append(f"interpolation {self.interpolation!r} is not one of {', '.join(get_args(Interpolation))}")
+        if self.view_pooling not in get_args(ViewPooling):
+            problems.append(f"view_pooling {self.view_pooling!r} is not one of {', '.join(get_args(ViewPooling))}")
         if problems:
             raise VidclsError(f"clip settings: {'; '.join(problems)}")
 
@@ -141,6 +166,10 @@ class ClipSpec:
         """This spec with every value the user gave (not ``None``) in its place: the user's value always wins."""
         return replace(self, **{key: value for key, value in given.items() if value is not None})
 
+    def pool_views(self, scores: torch.Tensor, dim: int) -> torch.Tensor:
+        """A video's class probabilities from its views' (along ``dim``), pooled by ``view_pooling``."""
+        return scores.amax(dim) if self.view_pooling == "max" else scores.mean(dim)
+
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
         """One evaluation clip as the network takes it: ``C×T×H×W``."""
@@ -153,8 +182,10 @@ class ClipSpec:
             "num_frames": self.num_frames,
             "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included"
             if self.sampling == "dense" else "the video cut into num_frames equal parts, the centre frame of each",
-            "resize_short_side": self.eval_resize,
-            "resize_long_side": ROUNDING_RULES[self.eval_rounding]["long"],
+            **({"resize_short_side": self.eval_resize, "resize_long_side": ROUNDING_RULES[self.eval_rounding]["long"]}
+               if self.eval_resize_mode == "short_side" else
+               {"resize_square": self.eval_resize, "aspect_ratio": "not kept: the whole frame becomes the square"}),
+            "interpolation": f"{self.interpolation}, antialiased (torchvision's resize of uint8 frames)",
             "center_crop": self.crop_size,
             "crop_offset": f"{ROUNDING_RULES[self.eval_rounding]['offset']}, position 0.5 (as {self.eval_rounding})",
             "scale": "uint8 / 255",
@@ -208,8 +239,12 @@ def _conflict(typed: Mapping[str, Any]) -> VidclsError:
     return VidclsError(f"clip settings: the values given ({named}) do not fit the model's clip together")
 
 
-def resized_size(height: int, width: int, short_side: int, rounding: EvalRounding) -> tuple[int, int]:
-    """A ``height×width`` frame's size after scaling its short side to ``short_side``, rounded as ``rounding`` does."""
+def resized_size(height: int, width: int, short_side: int, rounding: EvalRounding,
+                 mode: EvalResizeMode = "short_side") -> tuple[int, int]:
+    """A ``height×width`` frame's size after scaling its short side to ``short_side``, rounded as ``rounding`` does
+    (``mode`` "square": ``short_side`` × ``short_side``, whatever the frame)."""
+    if mode == "square":
+        return short_side, short_side
     short, long = sorted((height, width))
     if rounding == "pytorchvideo":
         new_long = int(math.floor(float(long) / short * short_side))

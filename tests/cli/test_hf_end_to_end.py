@@ -43,12 +43,14 @@ def test_fit_test_predict_and_export_a_family_from_a_pretrained_folder(family, h
                                                                        tmp_path, capsys, few_classes):
     run = ["--data.root", str(synth_root), "--trainer.default_root_dir", str(tmp_path)]
     main(["fit", *QUICK, *run, "--model.model", family, "--model.pretrained", str(hub_checkpoint(family)),
-          "--model.optimizer", "adamw", "--model.lr", "1e-3", "--model.layer_decay", "0.75"])
+          "--model.optimizer", "adamw", "--model.lr", "1e-3", "--model.layer_decay", "0.75",
+          *(["--model.freeze_backbone", "true"] if family == "videoprism" else [])])  # its published encoders' probe
     checkpoint = next(tmp_path.rglob("*.ckpt"))
     loaded = load_network(checkpoint)  # rebuilt from the recorded config: the folder is not read again
     clip = loaded.clip
     assert loaded.hparams["pretrained"] is None and loaded.classes == sorted(few_classes)
-    assert (clip.num_frames, clip.crop_size, clip.eval_resize) == (4, 32, 36)  # the folder's config and processor
+    resize = 32 if family == "videoprism" else 36  # VideoPrism's processor: the whole frame to a 32 square, no crop
+    assert (clip.num_frames, clip.crop_size, clip.eval_resize) == (4, 32, resize)  # the folder's config and processor
 
     main(["test", *QUICK, *run, "--ckpt_path", str(checkpoint), "--data.test_clips", "2", "--data.test_crops", "3"])
     assert "test/top1" in capsys.readouterr().out
@@ -65,10 +67,30 @@ def test_fit_test_predict_and_export_a_family_from_a_pretrained_folder(family, h
     command("export", "--checkpoint", str(checkpoint), "--format", "huggingface", "--output", str(folder))
     assert {"config.json", "model.safetensors", "video_preprocessor_config.json"} <= {p.name for p in folder.iterdir()}
     assert json.loads((folder / "config.json").read_text())["id2label"] == {str(i): c for i, c in enumerate(sorted(few_classes))}
-    scores = transformers.pipeline("video-classification", model=str(folder))(str(still_video), top_k=4)
+    pipe = transformers.pipeline("video-classification", model=str(folder))
     # a still video: the pipeline's own frame sampling and processor must give vidcls's probabilities
-    assert {s["label"]: s["score"] for s in scores} == pytest.approx(predicted, abs=2e-3)
+    if family == "videoprism":  # the pipeline ranks logits[0], for VideoPrism a 1×classes row it cannot rank: its steps
+        probabilities = pipe.model(**pipe.preprocess(str(still_video))).logits[0, 0].softmax(-1).tolist()
+        scores = dict(zip(pipe.model.config.id2label.values(), probabilities))
+    else:
+        scores = {s["label"]: s["score"] for s in pipe(str(still_video), top_k=4)}
+    assert scores == pytest.approx(predicted, abs=2e-3)
     assert dict(Predictor.from_checkpoint(checkpoint, device="cpu").predict(still_video, top_k=4)) == pytest.approx(predicted)
+
+
+def test_a_multilabel_hub_export_makes_transformers_pipeline_apply_a_sigmoid(hub_checkpoint, tag_lists, still_video,
+                                                                             tmp_path):
+    main(["fit", *QUICK, "--data.train_list", str(tag_lists["train"]), "--trainer.default_root_dir", str(tmp_path),
+          "--model.model", "videomae", "--model.pretrained", str(hub_checkpoint("videomae")), "--model.optimizer", "adamw",
+          "--model.lr", "1e-3", "--trainer.limit_val_batches", "0"])
+    checkpoint = next(tmp_path.rglob("*.ckpt"))
+    folder = tmp_path / "hub"
+    command("export", "--checkpoint", str(checkpoint), "--format", "huggingface", "--output", str(folder))
+    assert json.loads((folder / "config.json").read_text())["problem_type"] == "multi_label_classification"
+    scores = transformers.pipeline("video-classification", model=str(folder))(str(still_video), top_k=5)
+    predicted = dict(Predictor.from_checkpoint(checkpoint, device="cpu").predict(still_video, top_k=5))
+    assert {s["label"]: s["score"] for s in scores} == pytest.approx(predicted, abs=2e-3)  # sigmoids, both
+    assert sum(predicted.values()) != pytest.approx(1.0, abs=0.05)
 
 
 def test_the_videomae_recipe_runs_with_layer_decay_mixing_and_repeated_clips(hub_checkpoint, synth_root, tmp_path):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vidcls.clip import ClipSpec, resolve_clip
-from vidcls.data.datamodule import VideoDataModule
+from vidcls.data.datamodule import VideoDataModule, clips_as_batch_entries
 from vidcls.data.decoding import DecoderSettings
 from vidcls.errors import DatasetError, VidclsError
 from vidcls.models import get_preset
@@ -89,6 +89,14 @@ def test_repeated_clips_become_batch_entries_with_their_label(synth_root):
     assert torch.equal(batch["index"][0::2], batch["index"][1::2])
 
 
+def test_repeated_clips_of_a_multi_label_video_keep_its_multi_hot_row():
+    items = [{"video": torch.full((2, 3, 1, 2, 2), float(i)), "label": torch.tensor([1.0, 0.0, float(i)]), "index": i}
+             for i in range(2)]
+    batch = clips_as_batch_entries(items)
+    assert batch["video"].shape == (4, 3, 1, 2, 2)
+    assert batch["label"].tolist() == [[1, 0, 0], [1, 0, 0], [1, 0, 1], [1, 0, 1]] and batch["index"].tolist() == [0, 0, 1, 1]
+
+
 def test_decoder_flags_default_to_the_decoder_settings_and_reach_every_dataset(synth_root):
     defaults = VideoDataModule().hparams
     assert {name: defaults[name] for name in dataclasses.asdict(DecoderSettings())} == dataclasses.asdict(DecoderSettings())
@@ -117,6 +125,15 @@ def test_clip_takes_given_values_over_the_model_clip_over_the_defaults():
     assert resolve_clip(x3d_s, datamodule.given_clip) == ClipSpec(
         num_frames=8, clip_duration=x3d_s.clip_duration, crop_size=160, min_scale=182, max_scale=228, hflip_prob=0.0,
         eval_resize=182, eval_rounding="pytorchvideo")
+
+
+def test_a_given_resize_mode_and_filter_win_over_a_square_bicubic_model_clip():
+    videoprism_like = ClipSpec(crop_size=32, min_scale=37, max_scale=46, eval_resize=32, eval_resize_mode="square",
+                               interpolation="bicubic")
+    given = VideoDataModule(interpolation="bilinear").given_clip
+    assert resolve_clip(videoprism_like, given) == ClipSpec(crop_size=32, min_scale=37, max_scale=46, eval_resize=32,
+                                                            eval_resize_mode="square", interpolation="bilinear")
+    assert VideoDataModule(eval_resize_mode="square").clip.eval_resize_mode == "square"
 
 
 def test_loaders_are_built_from_the_resolved_clip(synth_root):

@@ -268,3 +268,49 @@ def test_pytorchvideo_rounding_resizes_to_its_short_side_scale_size(pytorchvideo
     assert views(smooth_clip(1, height, width)).shape[-2:] == (short_side, short_side)
     if (height, width) in ((22, 30), (104, 120)):  # where torchvision's long side is a pixel longer
         assert resized_size(height, width, short_side, "torchvision") != tuple(theirs)
+
+
+# A square resize (VideoPrism's processor, LLaVA-OneVision's): the whole frame to eval_resize², aspect not kept, bicubic.
+@pytest.mark.parametrize(("height", "width"), [(45, 59), (59, 45), (240, 320), (20, 30)])
+def test_square_resize_is_llava_onevisions_video_processor(height, width):
+    """Max difference measured 2.4e-7 (float rounding); a bilinear or short-side clip is 0.1 to 3.8 away."""
+    transformers = pytest.importorskip("transformers")
+    processor = transformers.LlavaOnevisionVideoProcessor(size={"height": 36, "width": 36})  # CLIP statistics, bicubic
+    frames = clip(4, height, width)
+    theirs = processor(frames, return_tensors="pt")["pixel_values_videos"][0].transpose(0, 1)
+    square = ClipSpec(crop_size=36, min_scale=36, max_scale=36, eval_resize=36, mean=processor.image_mean,
+                      std=processor.image_std, eval_rounding="transformers", eval_resize_mode="square",
+                      interpolation="bicubic", test_crops=3)
+    ours = eval_transform(square)(frames)
+    assert ours.shape == theirs.shape == (3, 4, 36, 36)
+    assert (ours - theirs).abs().max() < 1e-5
+    assert all((view - theirs).abs().max() < 1e-5 for view in multi_view_transform(square)(frames))  # 3 whole frames
+    for other in ({"interpolation": "bilinear"}, {"eval_resize_mode": "short_side"}):
+        assert (eval_transform(square.with_given(other))(frames) - theirs).abs().max() > 0.05, other
+
+
+def test_square_resize_then_crops_along_the_width_as_torchvision_would():
+    frames = index_frames(45, 59)
+    reference = v2.Compose([v2.Resize([40, 40], v2.InterpolationMode.BICUBIC, antialias=True), v2.CenterCrop(32)])(frames)
+    ours = EvalPreset(crop_size=32, resize_size=40, resize_mode="square", interpolation="bicubic", **RAW)(frames)
+    assert torch.equal(ours.round().to(torch.uint8), reference.permute(1, 0, 2, 3))
+    views = MultiViewPreset(crop_size=32, resize_size=40, num_crops=3, resize_mode="square", interpolation="bicubic",
+                            **RAW)(frames)
+    assert torch.equal(views[1], ours)
+    assert views[0, 1, 0, 0, 0] < views[1, 1, 0, 0, 0] < views[2, 1, 0, 0, 0]  # the column channel: left, centre, right
+
+
+def test_training_resizes_with_the_clips_interpolation():
+    frames = clip(2, 48, 64)
+    presets = {name: TrainPreset(crop_size=32, min_scale=40, max_scale=40, hflip_prob=0.0, interpolation=name, **RAW)
+               for name in ("bilinear", "bicubic")}
+    torch.manual_seed(0)
+    top, left, height, width = presets["bicubic"].crop_box(48, 64)
+    reference = v2.functional.resized_crop(frames, top, left, height, width, [32, 32], v2.InterpolationMode.BICUBIC,
+                                           antialias=True)
+    out = {}
+    for name, preset in presets.items():
+        torch.manual_seed(0)
+        out[name] = preset(frames).round().to(torch.uint8)
+    assert torch.equal(out["bicubic"], reference.permute(1, 0, 2, 3))
+    assert not torch.equal(out["bilinear"], out["bicubic"])

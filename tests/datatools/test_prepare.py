@@ -137,3 +137,10 @@ def test_refuses_to_write_over_its_input(corpus, tmp_path):
     (tmp_path / "list.txt").write_text(f"{corpus / 'train/wide/wide.mp4'} wide\n")
     with pytest.raises(DatasetError, match="would overwrite"):
         prepare_dataset(tmp_path / "list.txt", tmp_path)
+
+
+def test_a_multi_label_list_is_rewritten_with_its_label_sets(corpus, tmp_path):
+    first, second = list(SOURCES)[:2]
+    (corpus / "tags.csv").write_text(f"path,labels\n{first},wide;big\n{second},\n")
+    result = prepare_dataset(corpus / "tags.csv", tmp_path / "out", PrepareConfig(short_side=96, jobs=2))
+    assert [v.label for v in read_list_file(result.list_file)] == [("wide", "big"), ()]

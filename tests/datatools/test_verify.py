@@ -148,3 +148,13 @@ def test_real_clips_verify_ok(media_dir, tmp_path):
     report = json.loads(out)
     assert (code, report["bad"], report["total"]) == (0, 0, 3), report["bad_files"]
     assert report["manifest"] == str(tmp_path / "media_manifest.csv")
+
+
+def test_a_multi_label_list_keeps_its_label_sets_through_the_manifest(root, tmp_path):
+    tags = {"train/good/a.mp4": "dog;ball", "train/good/b.mp4": ";", "val/good/c.mp4": "cat"}
+    listed = tmp_path / "tags.txt"
+    listed.write_text("".join(f"{root / path} {labels}\n" for path, labels in tags.items()))
+    code, _ = _run([str(listed), "--manifest", str(tmp_path / "manifest.csv")])
+    assert code == 0
+    assert [v.label for v in read_list_file(tmp_path / "manifest.csv")] == [v.label for v in read_list_file(listed)] == [
+        ("dog", "ball"), (), "cat"]

@@ -49,13 +49,21 @@ def test_export_loads_back_and_matches_pytorch_at_any_batch_size(tiny_checkpoint
     sidecar = json.loads(output.with_name(output.name + ".json").read_text())
     assert sidecar["classes"] == sorted(few_classes) and sidecar["format"] == format and sidecar["model"] == "simple3d"
     assert sidecar["input"]["name"] == "video" and sidecar["input"]["shape"] == ["batch", 3, 4, 32, 32]
-    assert sidecar["output"] == {"name": "logits", "shape": ["batch", 4]}
+    assert sidecar["output"] == {"name": "logits", "shape": ["batch", 4], "probabilities": "softmax over the classes"}
+    assert sidecar["task"] == "multiclass"
     assert sidecar["clip"] == clip.to_dict()  # the whole contract, for a deployment that trains on
     preprocessing = sidecar["preprocessing"]
     assert (preprocessing["num_frames"], preprocessing["clip_duration"]) == (4, 2.0)
     assert (preprocessing["resize_short_side"], preprocessing["center_crop"]) == (32, 32)
     assert clip.eval_rounding == "torchvision" and "half to even" in preprocessing["crop_offset"]  # simple3d's rounding
     assert preprocessing["mean"] == [0.45] * 3 and preprocessing["std"] == [0.225] * 3
+
+
+def test_a_multilabel_export_says_its_probabilities_are_sigmoids(multilabel_checkpoint, tmp_path):
+    result = export_checkpoint(multilabel_checkpoint, "torchscript", tmp_path / "tags.pt")
+    sidecar = json.loads(result.sidecar.read_text())
+    assert sidecar["task"] == "multilabel" and sidecar["output"]["probabilities"] == "sigmoid of each logit"
+    assert sidecar["classes"] == ["down", "horizontal", "left", "up", "vertical"]
 
 
 def test_parity_failure_is_an_error(tiny_checkpoint, tmp_path, monkeypatch):

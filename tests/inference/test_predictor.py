@@ -218,3 +218,26 @@ def test_segment_sampling_checkpoints_predict_on_their_parts(tiny_checkpoint, ma
     seen.clear()
     predictor.timeline(video, window=1.0, stride=1.0)  # each 1 s window's own 4 parts of 3 frames
     assert (torch.cat(seen).mean(dim=(1, 3, 4)) * 255 / 10).round().int().tolist() == [[1, 4, 7, 10], [13, 16, 19, 22]]
+
+
+def test_a_multilabel_timeline_marks_each_windows_classes_above_the_threshold(multilabel_checkpoint, synth_root, capsys,
+                                                                              monkeypatch):
+    video = synth_root / "test" / "moving_left" / "moving_left_0000.mp4"
+    predictor = Predictor.from_checkpoint(multilabel_checkpoint, device="cpu")
+    expected = predictor.timeline(video, stride=0.5, top_k=5).windows  # every class of each window
+    first = [p for _, p in expected[0].predictions]
+    threshold = (first[1] + first[2]) / 2  # the first window has two classes above it
+    status, out = predict(capsys, "--checkpoint", multilabel_checkpoint, "--json", "--timeline", "--stride", 0.5,
+                          "--top-k", 1, "--threshold", threshold, video)
+    (entry,) = json.loads(out)
+    assert status == 0 and len(entry["windows"]) == len(expected) > 1 and len(entry["windows"][0]["labels"]) == 2
+    for window, every in zip(entry["windows"], expected):
+        assert [p["class"] for p in window["predictions"]] == [every.predictions[0][0]]
+        assert window["labels"] == [{"class": name, "probability": p} for name, p in every.predictions if p >= threshold]
+    monkeypatch.setenv("COLUMNS", "300")
+    _, out = predict(capsys, "--checkpoint", multilabel_checkpoint, "--timeline", "--stride", 0.5, "--threshold", threshold,
+                     video)
+    header, *rows = table_rows(out)
+    assert header == ["start (s)", "end (s)", "classes", "probability"]
+    assert rows[:2] == [[f"{expected[0].start:.2f}", f"{expected[0].end:.2f}", expected[0].predictions[0][0],
+                         f"{first[0]:.3f}"], ["", "", expected[0].predictions[1][0], f"{first[1]:.3f}"]]

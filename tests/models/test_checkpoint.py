@@ -40,6 +40,14 @@ def test_a_checkpoint_from_before_the_clip_contract_takes_its_clip_from_its_data
     assert checkpoint_hparams(stored, legacy)["clip"] == ClipSpec(num_frames=16).to_dict()
 
 
+def test_a_checkpoint_records_its_task_and_one_from_before_the_task_is_multiclass(tiny_checkpoint, multilabel_checkpoint,
+                                                                                 tmp_path):
+    assert load_network(multilabel_checkpoint).task == "multilabel"
+    stored = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
+    assert stored["hyper_parameters"]["task"] == load_network(tiny_checkpoint).task == "multiclass"
+    del stored["hyper_parameters"]["task"]
+    torch.save(stored, tmp_path / "before.ckpt")
+    assert load_network(tmp_path / "before.ckpt").task == "multiclass"
 def test_a_clip_stored_before_a_setting_existed_takes_that_setting_from_its_models_preset(tiny_checkpoint):
     stored = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
     clip = dict(stored["hyper_parameters"]["clip"])

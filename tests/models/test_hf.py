@@ -49,7 +49,8 @@ def test_eval_clip_equals_the_family_processor_on_the_same_frames(family, hub_ch
     """vidcls's clip of a video, from the checkpoint's own config and processor config, vs transformers' processor."""
     folder = hub_checkpoint(family)
     clip = get_preset(family, str(folder), {})
-    assert (clip.num_frames, clip.crop_size, clip.eval_resize) == (4, 32, 36)  # the folder's config and processor
+    resize = 32 if family == "videoprism" else 36  # VideoPrism's processor: the whole frame to a 32 square
+    assert (clip.num_frames, clip.crop_size, clip.eval_resize) == (4, 32, resize)  # the folder's config and processor
     video = next((synth_root / "val").rglob("*.mp4"))
     with VideoReader(video) as reader:  # the frames of the centre clip, T×C×H×W uint8, as vidcls decodes them
         frames = reader.frames_at(clip_frame_times(0.0, clip.clip_duration, clip.num_frames, reader.info.fps))
@@ -63,6 +64,8 @@ def test_eval_clip_equals_the_family_processor_on_the_same_frames(family, hub_ch
 @pytest.mark.parametrize(("height", "width"), [(45, 59), (59, 45)])
 def test_eval_crops_round_as_the_processor_where_torchvision_would_not(family, hub_checkpoint, height, width):
     """36×47 after the resize, crop 32: margins 4 and 15, centre 7.5 (the processor's floor 7, torchvision's round 8)."""
+    if family == "videoprism":
+        pytest.skip("VideoPrism's processor crops nothing (tested below)")
     folder = hub_checkpoint(family)
     clip = get_preset(family, str(folder), {})
     frames = torch.randint(0, 256, (4, 3, height, width), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
@@ -74,6 +77,75 @@ def test_eval_crops_round_as_the_processor_where_torchvision_would_not(family, h
     assert (views[1] - theirs).abs().max() < 1e-4
     torchvision_clip = eval_transform(clip.with_given({"eval_rounding": "torchvision"}))(frames)
     assert (torchvision_clip - theirs).abs().max() > 0.1  # a pixel off: these sizes tell the rules apart
+
+
+@pytest.mark.parametrize(("height", "width"), [(45, 59), (59, 45), (240, 320)])
+def test_videoprism_eval_clip_is_its_processors_whole_frame_resized_bicubic(hub_checkpoint, height, width):
+    """Non-square frames, where a short-side resize and crop would differ; measured max difference 2.4e-7."""
+    folder = hub_checkpoint("videoprism")
+    clip = get_preset("videoprism", str(folder), {})
+    assert (clip.eval_resize_mode, clip.interpolation, clip.eval_resize, clip.crop_size) == ("square", "bicubic", 32, 32)
+    assert clip.mean == pytest.approx(transformers.LlavaOnevisionVideoProcessor.image_mean)  # CLIP's statistics
+    frames = torch.randint(0, 256, (4, 3, height, width), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    processed = transformers.AutoVideoProcessor.from_pretrained(folder)(frames, return_tensors="pt")
+    theirs = processed["pixel_values_videos"][0].transpose(0, 1)
+    assert (eval_transform(clip)(frames) - theirs).abs().max() < 1e-5
+    assert all((view - theirs).abs().max() < 1e-5 for view in multi_view_transform(clip.with_given({"test_crops": 3}))(frames))
+
+
+def test_videoprism_logits_lose_the_extra_axis_of_its_pooling_query(tiny_hub_options):
+    network = build_model("videoprism", 3, classes=CLASSES, **tiny_hub_options("videoprism")).eval()
+    for batch in (1, 2):
+        clips = torch.randn(batch, 3, 4, 32, 32)
+        assert network.model(pixel_values_videos=clips.transpose(1, 2)).logits.shape == (batch, 1, 3)  # transformers'
+        assert network(clips).shape == (batch, 3)
+
+
+def test_videoprism_encoder_checkpoint_has_no_head_and_the_probe_trains_only_the_new_one(tmp_path, tiny_hub_options):
+    """Its published checkpoints are VideoPrismVisionModel encoders: the pooling head and classifier are new."""
+    folder = tmp_path / "encoder"
+    options = tiny_hub_options("videoprism")
+    encoder = transformers.VideoPrismVisionModel(transformers.VideoPrismVisionConfig(**options))
+    encoder.save_pretrained(folder)
+    # normalisation off, [0, 1] input, as transformers' VideoPrismProcessor asks of its video processor
+    processor = transformers.LlavaOnevisionVideoProcessor(size={"height": 32, "width": 32}, do_normalize=False)
+    processor.save_pretrained(folder)
+    clip = get_preset("videoprism", str(folder), {})
+    assert (clip.mean, clip.std) == ((0.0,) * 3, (1.0,) * 3)
+    frames = torch.randint(0, 256, (4, 3, 45, 59), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    theirs = processor(frames, return_tensors="pt")["pixel_values_videos"][0].transpose(0, 1)
+    assert (eval_transform(clip)(frames) - theirs).abs().max() < 1e-5
+    network, _ = build_network("videoprism", CLASSES, {}, str(folder))
+    own = network.model.vision_model.state_dict()
+    assert all(torch.equal(value, own[key]) for key, value in encoder.state_dict().items())
+    freeze_all_but_head(network, "videoprism")
+    trainable = {name.split(".")[1] for name, p in network.named_parameters() if p.requires_grad}
+    assert trainable == {"head", "head_layernorm", "classifier"}
+    assert network(torch.randn(2, *clip.input_shape)).shape == (2, 3)
+
+
+def test_videoprisms_video_text_checkpoint_is_refused_in_one_line(tmp_path):
+    transformers.VideoPrismConfig().save_pretrained(tmp_path)
+    with pytest.raises(VidclsError, match="is a videoprism checkpoint, not videoprism "
+                                          r"\(videoprism takes videoprism_vision_model checkpoints\)"):
+        build_model("videoprism", 3, classes=CLASSES, pretrained=str(tmp_path))
+
+
+def test_videoprism_hub_folder_writes_its_square_bicubic_processor(tmp_path, tiny_hub_options):
+    network = build_model("videoprism", 3, classes=CLASSES, **tiny_hub_options("videoprism")).eval()
+    clip = get_preset("videoprism", None, tiny_hub_options("videoprism"))
+    assert (clip.eval_resize_mode, clip.interpolation, clip.eval_resize) == ("square", "bicubic", 32)
+    hf.save_hub_folder(network, "videoprism", clip, tmp_path / "hub")
+    written = json.loads((tmp_path / "hub" / "video_preprocessor_config.json").read_text())
+    assert written["size"] == {"height": 32, "width": 32} and written["resample"] == 3 and not written["do_center_crop"]
+    sidecar = clip.eval_preprocessing()  # the ONNX and TorchScript exports' words for the same clip
+    assert (sidecar["resize_square"], sidecar["center_crop"], sidecar["interpolation"].split(",")[0]) == (32, 32, "bicubic")
+    clips = torch.randn(2, *clip.input_shape)
+    with torch.no_grad():
+        assert torch.allclose(hf.load_hub_folder(tmp_path / "hub")(clips), network(clips), atol=1e-5)
+    cropped = clip.with_given({"eval_resize": 40})  # a square resize, then a centre crop: written and read back alike
+    hf.save_hub_folder(network, "videoprism", cropped, tmp_path / "cropped")
+    assert json.loads((tmp_path / "cropped" / "video_preprocessor_config.json").read_text())["crop_size"]["height"] == 32
 
 
 def test_published_classes_are_the_checkpoints_id2label_in_head_order(hub_checkpoint):
@@ -249,7 +321,7 @@ def test_layer_decay_scales_each_block_and_spares_biases_norms_and_tokens(tiny_h
         hf.layer_decay_groups(build_model("simple3d", 3), "simple3d", lr=1.0, weight_decay=0.0, decay=0.5)
 
 
-@pytest.mark.parametrize("family", ["videomae", "vivit", "vjepa2", "timesformer"])
+@pytest.mark.parametrize("family", ["videomae", "vivit", "vjepa2", "timesformer", "videoprism"])
 def test_drop_path_drops_residual_updates_in_training_only(family, tiny_hub_options):
     options = tiny_hub_options(family)
     torch.manual_seed(0)
@@ -283,6 +355,22 @@ def test_every_hub_family_is_registered_with_a_head_and_its_own_preset(hub_famil
     for family in hub_families:
         card = model_entry(family)
         assert family in list_models() and card.loads_own_weights and card.head and card.preset is None
+
+
+def test_videoprism_layer_decay_counts_spatial_then_temporal_blocks(tiny_hub_options):
+    network = build_model("videoprism", 3, classes=CLASSES, **tiny_hub_options("videoprism"))
+    groups = hf.layer_decay_groups(network, "videoprism", lr=1.0, weight_decay=0.05, decay=0.5)
+    lr_of = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+    named = dict(network.named_parameters())
+    assert len(lr_of) == len(named)
+    layers = 3  # 2 spatial, 1 temporal
+    prefix = "model.vision_model."
+    assert lr_of[id(named[prefix + "spatial_embeddings.patch_embeddings.projection.weight"])] == (0.5 ** (layers + 1), 0.05)
+    assert lr_of[id(named[prefix + "temporal_embeddings.position_embeddings"])] == (0.5 ** (layers + 1), 0.0)
+    assert lr_of[id(named[prefix + "spatial_layers.0.mlp.fc1.weight"])][0] == 0.5 ** 3
+    assert lr_of[id(named[prefix + "spatial_layers.1.mlp.fc1.weight"])][0] == 0.5 ** 2
+    assert lr_of[id(named[prefix + "temporal_layers.0.mlp.fc1.weight"])][0] == 0.5
+    assert lr_of[id(named["model.head.q_proj.weight"])] == lr_of[id(named["model.classifier.weight"])] == (1.0, 0.05)
 
 
 def test_hub_folder_export_refuses_what_it_cannot_write(tmp_path, tiny_hub_options):

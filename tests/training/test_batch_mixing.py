@@ -35,6 +35,20 @@ def test_mixup_blends_whole_clips_with_the_weights_of_their_targets():
     assert torch.allclose(mixed, lam * videos + (1 - lam) * videos.roll(1, 0), atol=1e-6)
 
 
+def test_multi_hot_targets_mix_with_the_weights_of_their_clips():
+    multi_hot = torch.tensor([[1.0, 1.0, 0, 0], [0, 0, 0, 0], [0, 1.0, 0, 1.0], [0, 0, 1.0, 0]])  # a negative too
+    for mixup_alpha, cutmix_alpha in ((0.8, 0.0), (0.0, 1.0)):
+        torch.manual_seed(0)
+        videos = torch.rand(4, 3, 5, 16, 16)
+        mixed, targets = batch_mixing(4, mixup_alpha, cutmix_alpha)(tv_tensors.Video(videos), multi_hot)
+        mixed = mixed.as_subclass(torch.Tensor)
+        for i in range(4):
+            own = ((mixed[i] - videos[i - 1]) / (videos[i] - videos[i - 1])).median()  # the clip's own share
+            if cutmix_alpha:
+                own = 1 - (mixed[i] == videos[i - 1]).all(0).all(0).float().mean()  # outside the pasted box
+            assert torch.allclose(targets[i], own * multi_hot[i] + (1 - own) * multi_hot[i - 1], atol=1e-4)
+
+
 def test_both_alphas_take_one_of_the_two_per_batch_and_none_turns_mixing_off():
     kinds = set()
     for seed in range(12):

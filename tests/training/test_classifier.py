@@ -112,3 +112,20 @@ def test_the_models_clip_feeds_the_data_and_every_checkpoint(synth_root, tmp_pat
     trainer.save_checkpoint(tmp_path / "model.ckpt")
     stored = torch.load(tmp_path / "model.ckpt", weights_only=True)["hyper_parameters"]["clip"]
     assert ClipSpec.from_dict(stored) == replace(clip, hflip_prob=0.0)
+
+
+@pytest.mark.parametrize("task, pooling", [("multiclass", "mean"), ("multiclass", "max"), ("multilabel", "max"),
+                                           ("multilabel", "mean")])
+def test_a_test_video_scores_its_views_by_the_task_and_pools_them_by_the_clip(task, pooling):
+    torch.manual_seed(0)
+    clip = ClipSpec(num_frames=2, crop_size=16, min_scale=16, max_scale=16, eval_resize=16, test_clips=3,
+                    view_pooling=pooling)
+    classifier = VideoClassifier("simple3d", classes=["a", "b", "c"], clip=clip.to_dict(), task=task).eval()
+    videos = torch.randn(2, 3, 3, 2, 16, 16)  # 2 videos × 3 views
+    classifier.on_test_epoch_start()
+    with torch.no_grad():
+        classifier.test_step({"video": videos, "label": torch.zeros(2, 3), "index": torch.arange(2)}, 0)
+        logits = torch.stack([classifier.network(video) for video in videos])  # video by video, view by view
+    probabilities = logits.softmax(-1) if task == "multiclass" else torch.sigmoid(logits)
+    expected = probabilities.mean(1) if pooling == "mean" else probabilities.max(1).values
+    torch.testing.assert_close(classifier._test_results[0][1], expected)

@@ -51,3 +51,25 @@ def test_ddp_fit_and_test_match_a_single_process(synth_root, tmp_path, tiny_args
     assert "Video-level test results (15 videos)" in out
     (row,) = [line for line in out.splitlines() if line.startswith("│ ") and "test/" not in line and "worst" not in line][:1]
     assert [cell.strip() for cell in row.split("│")[1:4]] == [f"{report[key]:.4f}" for key in ("top1", "top5", "mean_class_accuracy")]
+
+
+def test_ddp_multilabel_validation_and_test_map_match_a_single_process(tag_lists, tmp_path, tiny_args):
+    """torchmetrics gathers every rank's scores for val/mAP; the test gathers per-video scores: both equal one process's."""
+    common = [*tiny_args, "--data.train_list", str(tag_lists["train"]), "--data.val_list", str(tag_lists["val"]),
+              "--data.test_list", str(tag_lists["test"]), "--trainer.limit_val_batches", "1.0",
+              "--trainer.limit_test_batches", "1.0"]  # 12 val and 16 test videos: no padding repeats on two ranks
+    ddp = ["--trainer.strategy", "ddp", "--trainer.devices", "2"]
+    vidcls("fit", *common, *ddp, "--trainer.max_epochs", "1", "--trainer.default_root_dir", str(tmp_path / "fit"),
+           cwd=tmp_path)
+    checkpoint = next((tmp_path / "fit").rglob("*.ckpt"))
+    figures = {}
+    for name, extra in {"single": ["--trainer.devices", "1"], "ddp": ddp}.items():
+        out = vidcls("validate", *common, *extra, "--ckpt_path", str(checkpoint), "--trainer.default_root_dir",
+                     str(tmp_path / f"val_{name}"), cwd=tmp_path).stdout
+        (val_map,) = re.findall(r"val/mAP\s*│\s*([\d.]+)", out)
+        vidcls("test", *common, *extra, "--ckpt_path", str(checkpoint), "--trainer.default_root_dir",
+               str(tmp_path / f"test_{name}"), cwd=tmp_path)
+        report = json.loads(next((tmp_path / f"test_{name}").rglob("report.json")).read_text())
+        figures[name] = (float(val_map), report["mAP"], report["videos"])
+    assert figures["single"][2] == figures["ddp"][2] == 16
+    assert figures["ddp"][:2] == pytest.approx(figures["single"][:2], abs=1e-6)

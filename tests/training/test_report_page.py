@@ -74,3 +74,44 @@ def test_report_page_sorts_by_accuracy_and_shows_the_surest_errors_with_their_fr
     surest = [card["probabilities"][0] for card in cards]
     assert surest == sorted(surest, reverse=True)
     assert browser.evaluate("[...document.images].every(image => image.complete && image.naturalWidth > 0)")
+
+
+def test_a_multilabel_report_page_shows_ap_per_class_and_the_surest_label_errors_with_frames(
+        multilabel_checkpoint, tag_lists, tiny_args, motion_tags, tmp_path, browser):
+    main(["test", *tiny_args, "--trainer.limit_test_batches", "1.0", "--data.test_list", str(tag_lists["test"]),
+          "--trainer.default_root_dir", str(tmp_path), "--ckpt_path", str(multilabel_checkpoint)])
+    (report_file,) = tmp_path.rglob("report.json")
+    folder, report = report_file.parent, json.loads(report_file.read_text())
+    assert not (folder / "confusion.png").exists()
+    assert browser.load(folder / "report.html") == []
+    summary = browser.evaluate("Object.fromEntries([...document.querySelectorAll('[data-key]')]"
+                               ".map(cell => [cell.dataset.key, cell.textContent]))")
+    assert shown_percent(summary["mAP"]) == pytest.approx(report["mAP"], abs=5e-5)
+    assert int(summary["false_positives"]) == report["false_positives"]
+
+    rows = browser.evaluate("[...document.querySelectorAll('table.sortable tbody tr')]"
+                            ".map(row => [...row.cells].map(cell => cell.textContent))")
+    with open(folder / "per_class.csv", newline="") as handle:
+        expected = [[row["class"], row["positives"], row["predicted"], float(row["ap"])] for row in csv.DictReader(handle)]
+    assert [[name, positives, predicted, shown_percent(ap)] for name, positives, predicted, ap in rows] == [
+        [name, positives, predicted, pytest.approx(ap, abs=5e-4)] for name, positives, predicted, ap in expected]
+    ap = "[...document.querySelectorAll('table.sortable tbody tr')].map(row => +row.cells[3].dataset.value)"
+    browser.evaluate("document.querySelectorAll('table.sortable th')[3].click()")
+    assert browser.evaluate(ap) == sorted(row[3] for row in expected)
+
+    cards = browser.evaluate("""[...document.querySelectorAll('.card.wrong')].map(card => ({
+        missed: card.classList.contains('missed'), path: card.querySelector('.path').textContent,
+        named: card.querySelector('p b').textContent, labels: card.querySelector('.labels').textContent,
+        probability: +card.querySelector('p').textContent.match(/\\(([\\d.]+) %\\)/)[1] / 100,
+        height: card.querySelector('img.strip').naturalHeight}))""")
+    false_positives = [card for card in cards if not card["missed"]]
+    missed = [card for card in cards if card["missed"]]
+    assert len(false_positives) == min(12, report["false_positives"]) and len(missed) == min(12, report["missed_positives"])
+    assert len(cards) > 0
+    for card in cards:
+        tags = motion_tags[card["path"].split("/")[-2]]  # the class folder names the truth
+        assert (card["named"] in tags) == card["missed"] and card["height"] > 0
+        assert card["labels"] == "labels: " + (", ".join(sorted(tags)) or "none (a negative)")  # in class order
+        assert (card["probability"] < 0.5) == card["missed"]
+    assert [c["probability"] for c in false_positives] == sorted((c["probability"] for c in false_positives), reverse=True)
+    assert [c["probability"] for c in missed] == sorted(c["probability"] for c in missed)

@@ -2,7 +2,9 @@
 
 A video is scored over the checkpoint's test views (``test_clips`` × ``test_crops``) unless
 ``--clips``/``--crops`` say otherwise. A file that cannot be read becomes an error entry and the
-others go on; the exit status is 1 when any failed, so scripts notice. ``--html FILE`` also draws the results as a page: per video
+others go on; the exit status is 1 when any failed, so scripts notice. A multi-label checkpoint's
+probabilities are sigmoids: each video (and each timeline window) also lists as ``labels`` every
+class whose probability reaches ``--threshold``, however many, and the table shows those. ``--html FILE`` also draws the results as a page: per video
 a strip of its frames, and its top-k as bars or its timeline as coloured segments.
 
 ``--output FILE.jsonl`` is for corpora: a row per video appended as it finishes (a rerun skips the
@@ -31,6 +33,7 @@ from vidcls.cli.progress import progress_bar
 from vidcls.data.info import DEFAULT_MAX_PIXELS
 from vidcls.datatools.shards import Shard, parse_shard, shard_file
 from vidcls.errors import VidclsError, VideoReadError
+from vidcls.task import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from vidcls.inference.predictor import Ranked, Timeline
@@ -52,6 +55,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--clips", type=int, help="uniform clips averaged per video (default: the checkpoint's test_clips)")
     parser.add_argument("--crops", type=int,
                         help="crops along the long side averaged per clip or window (default: the checkpoint's test_crops)")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                        help="multi-label checkpoints: list every class whose probability reaches this (default 0.5)")
     parser.add_argument("--timeline", action="store_true", help="predict sliding windows and merge them into segments")
     parser.add_argument("--window", type=float, metavar="SECONDS", help="window length (default: the training clip)")
     parser.add_argument("--stride", type=float, metavar="SECONDS", help="window step (default: half a window)")
@@ -89,6 +94,8 @@ def main(argv: Sequence[str]) -> int:
     for name in ("workers", "decode_timeout"):
         if (getattr(args, name) or 0) < 0:
             parser.error(f"--{name.replace('_', '-')} must be 0 or more")
+    if not 0 <= args.threshold <= 1:
+        parser.error("--threshold must be a probability, between 0 and 1")
     if not args.paths and not args.list:
         parser.error("give video files or folders, or --list FILE")
     try:
@@ -117,6 +124,10 @@ def main(argv: Sequence[str]) -> int:
         **chosen,  # the Predictor's defaults otherwise
     )
 
+    # multi-label: rank every class, so that each one above the threshold is listed, not only the top k
+    threshold = args.threshold if predictor.task == "multilabel" else None
+    ranks = len(predictor.classes) if threshold is not None else args.top_k
+
     def given() -> Iterator[str]:
         from vidcls.inference.corpus import read_path_list
 
@@ -129,8 +140,8 @@ def main(argv: Sequence[str]) -> int:
         if args.timeline:
             for path in videos:
                 try:
-                    yield {"path": path, **_timeline_entry(predictor.timeline(path, window=args.window,
-                                                                               stride=args.stride, top_k=args.top_k))}, None
+                    timeline = predictor.timeline(path, window=args.window, stride=args.stride, top_k=ranks)
+                    yield {"path": path, **_timeline_entry(timeline, args.top_k, threshold)}, None
                 except VideoReadError as error:
                     yield _error_entry(path, error), None
             return
@@ -149,8 +160,8 @@ def main(argv: Sequence[str]) -> int:
             if result.error is not None:
                 yield {"path": result.path, "error": result.error}, None
             else:
-                yield {"path": result.path, "predictions": _ranked(predictor.ranked(result.probabilities, args.top_k))}, \
-                    result.features
+                scored = _scored(predictor.ranked(result.probabilities, ranks), args.top_k, threshold)
+                yield {"path": result.path, **scored}, result.features
 
     if args.output:
         return _write_rows(args, shard, given, rows)
@@ -237,8 +248,16 @@ def _ranked(ranked: Ranked) -> list[dict]:
     return [{"class": name, "probability": probability} for name, probability in ranked]
 
 
-def _timeline_entry(timeline: Timeline) -> dict:
-    windows = [{"start": w.start, "end": w.end, "predictions": _ranked(w.predictions)} for w in timeline.windows]
+def _scored(ranked: Ranked, top_k: int, threshold: float | None) -> dict:
+    """``predictions``: the top k; with a threshold (multi-label), ``labels``: every class whose probability reaches it."""
+    entry = {"predictions": _ranked(ranked[:top_k])}
+    if threshold is not None:
+        entry["labels"] = _ranked([(name, probability) for name, probability in ranked if probability >= threshold])
+    return entry
+
+
+def _timeline_entry(timeline: Timeline, top_k: int, threshold: float | None) -> dict:
+    windows = [{"start": w.start, "end": w.end, **_scored(w.predictions, top_k, threshold)} for w in timeline.windows]
     return {"windows": windows, "segments": [asdict(segment) for segment in timeline.segments]}
 
 
@@ -256,6 +275,12 @@ def _print_timelines(entries: list[Entry]) -> None:
         if "error" in entry:
             console.print(_error_text(entry))
             continue
+        if entry["windows"] and "labels" in entry["windows"][0]:  # multi-label: each window's classes above the threshold
+            table = Table("start (s)", "end (s)", "classes", "probability")
+            for window in entry["windows"]:
+                table.add_row(f"{window['start']:.2f}", f"{window['end']:.2f}", *_labels_cells(window["labels"]))
+            console.print(table)
+            continue
         table = Table("start (s)", "end (s)", "class", "score")
         for segment in entry["segments"]:
             times = f"{segment['start']:.2f}", f"{segment['end']:.2f}"
@@ -266,8 +291,16 @@ def _print_timelines(entries: list[Entry]) -> None:
 def _prediction_cells(entry: Entry) -> tuple[Text, str]:
     if "error" in entry:
         return _error_text(entry), ""
+    if "labels" in entry:  # multi-label: the classes above the threshold
+        return _labels_cells(entry["labels"])
     names = "\n".join(p["class"] for p in entry["predictions"])
     return Text(names), "\n".join(f"{p['probability']:.3f}" for p in entry["predictions"])
+
+
+def _labels_cells(labels: list[dict]) -> tuple[Text, str]:
+    if not labels:
+        return Text("(none above the threshold)", style="dim"), ""
+    return Text("\n".join(p["class"] for p in labels)), "\n".join(f"{p['probability']:.3f}" for p in labels)
 
 
 def _error_text(entry: Entry) -> Text:

@@ -14,13 +14,14 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader, default_collate
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from vidcls.clip import ClipSpec, EvalRounding, FrameSampling, resolve_clip
+from vidcls.clip import ClipSpec, EvalResizeMode, EvalRounding, FrameSampling, Interpolation, ViewPooling, resolve_clip
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import Decoder, DecoderSettings, SeekMode
 from vidcls.data.formats import ClassFolders, DatasetFormat, ListFiles, open_format
-from vidcls.data.sources import VideoSample, read_classes_file
+from vidcls.data.sources import VideoSample, has_label_sets, read_classes_file
 from vidcls.data.transforms import eval_transform, multi_view_transform, train_transform
 from vidcls.errors import DatasetError, VidclsError
+from vidcls.task import DEFAULT_TASK, Task
 
 
 class VideoDataModule(L.LightningDataModule):
@@ -31,26 +32,31 @@ class VideoDataModule(L.LightningDataModule):
             ``dataset``, the folder of the set's videos as published (``UCF-101``, ...).
         train_list, val_list, test_list: list files (``path label [start end]`` lines, or a CSV
             with a ``path,label[,start,end]`` header, or a manifest of ``vidcls data verify``); each
-            replaces its split's folder, or its split of ``dataset``.
+            replaces its split's folder, or its split of ``dataset``. Multi-label lists give a video
+            several labels (``path a;b``, or a CSV ``path,labels``; :mod:`vidcls.data.formats.lists`):
+            such data needs the multi-label task, which the run then takes (:attr:`task`).
         classes: class names in index order, or a file (one name a line, or ``index name`` lines as
             UCF101's ``classInd.txt``). Default: the dataset's own classes in its published order,
             else the sorted labels of the train split. A checkpoint's classes are passed here at test time.
         dataset: a published set read from its own annotation files (:mod:`vidcls.data.formats`):
-            ``ucf101``, ``hmdb51``, ``ssv2`` or ``diving48``. UCF101 and HMDB51 have no val split:
+            ``ucf101``, ``hmdb51``, ``ssv2``, ``diving48`` or ``charades``. UCF101 and HMDB51 have no val split:
             val and test read the split's test list; SSv2's val and test read its validation set.
+            Charades is multi-label (several actions a video): the run takes the multi-label task.
         annotations: the folder of the set's annotation files (``ucfTrainTestlist``, ...).
         split: which of the set's numbered splits (1, 2 or 3 for UCF101 and HMDB51).
         allow_missing: skip (and count) annotated videos whose file is missing, as after a
             partial download; by default a missing video is an error naming its line.
         batch_size, num_workers: DataLoader settings, per device.
         num_frames, clip_duration, crop_size, min_scale, max_scale, hflip_prob, eval_resize, mean,
-            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob, sampling: the clip
+            std, test_clips, test_crops, randaug_ops, randaug_magnitude, erase_prob, sampling, view_pooling: the clip
             (:class:`~vidcls.clip.ClipSpec` says what each means). Each one left unset comes from the model being trained or tested (its
             checkpoint's clip, else its preset), else ClipSpec's default; each one given wins.
             :func:`vidcls.training.run.link_run` decides the run's clip and classes and hands them
             here (:meth:`use_run`); the resolved clip is :attr:`clip`.
         eval_rounding: whose rounding the evaluation resize and crops follow ("torchvision", "transformers",
             "pytorchvideo"); default: the model's, so its clips are its reference evaluation's to the pixel.
+        eval_resize_mode, interpolation: "square" resizes the whole evaluation frame to eval_resize² (aspect not kept);
+            the filter of every resize, "bilinear" or "bicubic"; default: the model's (VideoPrism: square, bicubic).
         clips_per_video: training clips read from each video per visit, in one decoding pass
             (repeated augmentation): a batch then holds ``batch_size * clips_per_video`` clips.
             Decoding is shared, so clips per second rise; the clips of a batch are less
@@ -98,6 +104,9 @@ class VideoDataModule(L.LightningDataModule):
         erase_prob: float | None = None,
         eval_rounding: EvalRounding | None = None,
         sampling: FrameSampling | None = None,
+        eval_resize_mode: EvalResizeMode | None = None,
+        interpolation: Interpolation | None = None,
+        view_pooling: ViewPooling | None = None,
         clips_per_video: int = 1,
         decoder: Decoder = DecoderSettings.decoder,
         decode_device: str = DecoderSettings.decode_device,
@@ -114,6 +123,7 @@ class VideoDataModule(L.LightningDataModule):
         self._given_classes = classes
         self.datasets: dict[str, VideoClipDataset] = {}
         self._run_clip: ClipSpec | None = None  # the run's, from vidcls.training.run.link_run
+        self._run_task: Task = DEFAULT_TASK
 
     @property
     def given_clip(self) -> dict[str, Any]:
@@ -149,15 +159,26 @@ class VideoDataModule(L.LightningDataModule):
         """Class names in index order: the run's (:meth:`use_run`), else given, else the dataset's (published order or inferred)."""
         return self.given_classes or self.format.classes()
 
+    @cached_property
+    def task(self) -> Task | None:
+        """The task these videos need: ``"multilabel"`` for a multi-label set (Charades) or lists with label sets;
+        None when each video has one label (it trains either way: one label is a multi-hot vector with one 1)."""
+        if self.format.multilabel:
+            return "multilabel"
+        listed = [split for split, path in self.lists.items() if path]  # the formats of one label each are not read
+        return "multilabel" if any(has_label_sets(self.format.videos(split)) for split in listed) else None
+
     @property
     def linked(self) -> bool:
         """True once :meth:`use_run` gave this data the run's clip and classes (a model's trainer checks it)."""
         return self._run_clip is not None
 
-    def use_run(self, classes: list[str], clip: ClipSpec) -> None:
-        """Index labels by ``classes`` and cut clips by ``clip``: what the run's resolver decided for model and data."""
+    def use_run(self, classes: list[str], clip: ClipSpec, task: Task = DEFAULT_TASK) -> None:
+        """Index labels by ``classes``, cut clips by ``clip`` and make ``task``'s targets (multi-hot for multi-label):
+        what the run's resolver decided for model and data."""
         self.classes = list(classes)
         self._run_clip = clip
+        self._run_task = task
 
     @property
     def num_classes(self) -> int:
@@ -191,6 +212,7 @@ class VideoDataModule(L.LightningDataModule):
             seed=int(os.environ.get("PL_GLOBAL_SEED", 0)),  # set by seed_everything
             bad_video_log=self.bad_video_log,
             segments=clip.sampling == "segment",
+            multi_hot=self.num_classes if self._run_task == "multilabel" else None,
         )
         if stage == "fit":
             self.datasets["train"] = VideoClipDataset(
@@ -260,6 +282,6 @@ def clips_as_batch_entries(items: list[dict]) -> dict[str, torch.Tensor]:
     clips = batch["video"].shape[1]
     return {
         "video": batch["video"].flatten(0, 1),
-        "label": batch["label"].repeat_interleave(clips),
+        "label": batch["label"].repeat_interleave(clips, dim=0),  # class indices, or multi-hot rows
         "index": batch["index"].repeat_interleave(clips),
     }

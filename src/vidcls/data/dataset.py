@@ -38,7 +38,8 @@ class VideoClipDataset(Dataset):
     """Clips of one video per item: a random clip for training, the centre clip for evaluation.
 
     Returns ``{"video": C×T×H×W float, "label": int, "index": int}``; ``index`` identifies the
-    video. With ``num_clips`` set (multi-view testing), ``video`` is ``V×C×T×H×W``: ``num_clips``
+    video. With ``multi_hot`` (a multi-label task's class count), ``label`` is a float vector of that
+    length with a 1 at each of the video's classes (all 0: a negative), as binary cross-entropy takes it. With ``num_clips`` set (multi-view testing), ``video`` is ``V×C×T×H×W``: ``num_clips``
     uniformly spaced clips, times however many crops the transform makes of each. With
     ``clips_per_video`` > 1 (random sampling: repeated augmentation), ``video`` is
     ``clips_per_video`` independent random clips ``V×C×T×H×W`` read in one decoding pass.
@@ -63,6 +64,7 @@ class VideoClipDataset(Dataset):
         max_replacements: int = 20,
         seed: int = 0,
         bad_video_log: Path | None = None,
+        multi_hot: int | None = None,
     ):
         self.samples = list(samples)
         self.transform = transform
@@ -76,6 +78,7 @@ class VideoClipDataset(Dataset):
         self.max_replacements = max_replacements
         self.seed = seed
         self.bad_video_log = bad_video_log
+        self.multi_hot = multi_hot
         self._deadline = DecodeDeadline(decoding.decode_timeout)
 
     def __len__(self) -> int:
@@ -118,7 +121,14 @@ class VideoClipDataset(Dataset):
             video = clips[0]
         else:  # each clip gives C×T×H×W or crops×C×T×H×W: stack them all as views
             video = torch.cat([clip.reshape(-1, *clip.shape[-4:]) for clip in clips])
-        return {"video": video, "label": sample.label, "index": index}
+        return {"video": video, "label": self._target(sample.label), "index": index}
+
+    def _target(self, label: int | tuple[int, ...]) -> int | torch.Tensor:
+        if self.multi_hot is None:
+            return label
+        target = torch.zeros(self.multi_hot)
+        target[list(label) if isinstance(label, tuple) else label] = 1.0
+        return target
 
     def _clip_times(self, info: VideoInfo) -> list[list[float]]:
         """The frame times of each clip this item reads from the timeline ``info``."""

@@ -4,6 +4,10 @@ The readers of each published layout are in :mod:`vidcls.data.formats`; they all
 :class:`LabelledVideo` (labels as the annotation names them), which :func:`resolve_labels` turns into
 the :class:`VideoSample` (label as a class index) that the dataset reads.
 
+A multi-label video carries a tuple of labels (possibly empty: a negative, a valid example of no
+class), and its sample a tuple of indices: list files write them in one field separated by ``;``
+(:mod:`vidcls.data.formats.lists`), a multi-label format gives them as read (Charades' actions).
+
 Every problem is reported as a :class:`~vidcls.errors.DatasetError` whose one-line message names the folder,
 file or line at fault, so a user can fix their data before any training starts.
 """
@@ -12,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +24,8 @@ from vidcls.errors import DatasetError
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv"})
 SPLITS = ("train", "val", "test")
+LABEL_SEPARATOR = ";"  # between the labels of a multi-label video, in one field
+Label = str | tuple[str, ...]  # as annotated: a class name or index; a tuple for a multi-label video
 _INDEXED_NAME = re.compile(r"(\d+)\s+(\S.*)")  # "1 ApplyEyeMakeup": UCF101's classInd.txt form
 
 log = logging.getLogger(__name__)
@@ -48,17 +54,18 @@ class LabelledVideo:
     """A video file and its label as written by the user (class name, or an index in digits)."""
 
     path: Path
-    label: str
+    label: Label
     origin: str  # where the pair was found, e.g. "lists/train.csv:12", for error messages
     span: Span | None = None
 
 
 @dataclass(frozen=True)
 class VideoSample:
-    """A video file (or a span of one) and its class index: what the dataset reads."""
+    """A video file (or a span of one) and its class index, or its class indices (a multi-label video; none: a
+    negative): what the dataset reads."""
 
     path: Path
-    label: int
+    label: int | tuple[int, ...]
     span: Span | None = None
 
 
@@ -128,7 +135,7 @@ def infer_classes(videos: Sequence[LabelledVideo]) -> list[str]:
     almost always a 1-based list (UCF101's) read without its class names, and training on them
     would silently learn a class no video has and name every class by a number.
     """
-    labels = {v.label for v in videos}
+    labels = {label for v in videos for label in _each(v.label)}
     if not (labels and all(label.isdigit() for label in labels)):
         return sorted(labels)
     indices = sorted({int(label) for label in labels})
@@ -149,34 +156,54 @@ def _source(videos: Sequence[LabelledVideo]) -> str:
 
 
 def resolve_labels(videos: Sequence[LabelledVideo], classes: Sequence[str]) -> list[VideoSample]:
-    """Map each label to its class index; a label that is neither a name nor a valid index is an error."""
+    """Map each label to its class index (a multi-label video's each); a label that is neither a name nor a valid index is an error."""
     index_of = {name: i for i, name in enumerate(classes)}
-    indices = {int(v.label) for v in videos if v.label.isdigit() and v.label not in index_of}
+    indices = {int(label) for v in videos for label in _each(v.label) if label.isdigit() and label not in index_of}
     if indices and 0 not in indices and max(indices) == len(classes):  # 1..N for N named classes: counted from 1
         raise DatasetError(f"{_source(videos)}: labels are class indices counted from 1 ({min(indices)}..{max(indices)}"
                            f" for {len(classes)} classes), not from 0: {NAME_THE_CLASSES}")
-    samples = []
-    for video in videos:
-        if video.label in index_of:
-            label = index_of[video.label]
-        elif video.label.isdigit() and int(video.label) < len(classes):
-            label = int(video.label)
-        else:
-            raise DatasetError(f"{video.origin}: unknown label {video.label!r} ({len(classes)} known classes)")
-        samples.append(VideoSample(video.path, label, video.span))
-    return samples
+
+    def index(label: str, origin: str) -> int:
+        if label in index_of:
+            return index_of[label]
+        if label.isdigit() and int(label) < len(classes):
+            return int(label)
+        raise DatasetError(f"{origin}: unknown label {label!r} ({len(classes)} known classes)")
+
+    return [VideoSample(video.path, tuple(index(label, video.origin) for label in video.label)
+                        if isinstance(video.label, tuple) else index(video.label, video.origin), video.span)
+            for video in videos]
+
+
+def split_labels(field: str) -> tuple[str, ...]:
+    """A multi-label video's labels from one field: ``a;b`` → ``("a", "b")``; blank parts are none (``;`` is a negative)."""
+    return tuple(part.strip() for part in field.split(LABEL_SEPARATOR) if part.strip())
+
+
+def label_field(label: Label) -> str:
+    """A label as one field of a list file, read back the same: a multi-label video's joined by ``;`` (a negative: ``;``)."""
+    return (LABEL_SEPARATOR.join(label) or LABEL_SEPARATOR) if isinstance(label, tuple) else label
+
+
+def has_label_sets(videos: Iterable[LabelledVideo]) -> bool:
+    """True when the videos are multi-label ones (their labels are tuples): their data needs the multi-label task."""
+    return any(isinstance(video.label, tuple) for video in videos)
+
+
+def _each(label: Label) -> tuple[str, ...]:
+    return label if isinstance(label, tuple) else (label,)
 
 
 def relabel(videos: Sequence[LabelledVideo], names: Sequence[str], first: int) -> list[LabelledVideo]:
     """Index labels (counted from ``first``) replaced by the class names they stand for; names stay."""
-    relabelled = []
-    for video in videos:
-        if video.label.isdigit():
-            index = int(video.label) - first
-            if not 0 <= index < len(names):
-                raise DatasetError(
-                    f"{video.origin}: class index {video.label} is not in the classes file ({first}..{first + len(names) - 1})"
-                )
-            video = replace(video, label=names[index])
-        relabelled.append(video)
-    return relabelled
+
+    def name(label: str, origin: str) -> str:
+        if not label.isdigit():
+            return label
+        index = int(label) - first
+        if not 0 <= index < len(names):
+            raise DatasetError(f"{origin}: class index {label} is not in the classes file ({first}..{first + len(names) - 1})")
+        return names[index]
+
+    return [replace(video, label=tuple(name(label, video.origin) for label in video.label)
+                    if isinstance(video.label, tuple) else name(video.label, video.origin)) for video in videos]

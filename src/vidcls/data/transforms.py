@@ -15,7 +15,16 @@ from collections.abc import Sequence
 import torch
 from torchvision.transforms import v2
 
-from vidcls.clip import KINETICS_MEAN, KINETICS_STD, ClipSpec, EvalRounding, crop_offset, resized_size
+from vidcls.clip import (
+    KINETICS_MEAN,
+    KINETICS_STD,
+    ClipSpec,
+    EvalResizeMode,
+    EvalRounding,
+    Interpolation,
+    crop_offset,
+    resized_size,
+)
 
 
 class Normalise:
@@ -89,6 +98,7 @@ class TrainPreset:
     ``hflip_prob=0`` when left and right are different classes. ``randaug_ops`` > 0 applies
     :func:`rand_augment` to the decoded frames first (VideoMAE's and PySlowFast's order: before
     the crop); ``erase_prob`` > 0 applies :class:`CubeErasing` to the normalised clip last.
+    ``interpolation`` is the resize's filter ("bilinear", or "bicubic" as VideoPrism's processor).
 
     Equivalent to ``RandomResize`` → ``RandomCrop`` → ``RandomHorizontalFlip``, done in the
     cheaper order: the source pixels that the crop of the scaled clip would show are cut first
@@ -110,8 +120,10 @@ class TrainPreset:
         randaug_ops: int = 0,
         randaug_magnitude: int = 7,
         erase_prob: float = 0.0,
+        interpolation: Interpolation = "bilinear",
     ):
         self.crop_size = crop_size
+        self.interpolation = v2.InterpolationMode(interpolation)
         self.min_scale = min_scale
         self.max_scale = max_scale
         self.hflip_prob = hflip_prob
@@ -139,7 +151,7 @@ class TrainPreset:
             frames = self.rand_augment(frames)
         top, left, height, width = self.crop_box(*frames.shape[-2:])
         size = [self.crop_size, self.crop_size]
-        frames = v2.functional.resized_crop(frames, top, left, height, width, size, antialias=True)
+        frames = v2.functional.resized_crop(frames, top, left, height, width, size, self.interpolation, antialias=True)
         if torch.rand(1) < self.hflip_prob:
             frames = frames.flip(-1)
         clip = self.normalise(frames)
@@ -153,6 +165,8 @@ class MultiViewPreset:
 
     The resized size and the crop positions are rounded as ``rounding``'s library rounds them
     (:data:`~vidcls.clip.ROUNDING_RULES`), so a family's clip is its reference evaluation's to the pixel.
+    ``resize_mode`` "square" resizes the whole frame to ``resize_size`` × ``resize_size`` (aspect not
+    kept); its crops are then spread along the width, all the whole frame when ``crop_size`` is ``resize_size``.
     """
 
     def __init__(
@@ -164,17 +178,21 @@ class MultiViewPreset:
         mean: Sequence[float] = KINETICS_MEAN,
         std: Sequence[float] = KINETICS_STD,
         rounding: EvalRounding = "torchvision",
+        resize_mode: EvalResizeMode = "short_side",
+        interpolation: Interpolation = "bilinear",
     ):
         self.crop_size = crop_size
         self.resize_size = resize_size
         self.num_crops = num_crops
         self.rounding = rounding
+        self.resize_mode = resize_mode
+        self.interpolation = v2.InterpolationMode(interpolation)
         self.normalise = Normalise(mean, std)
 
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
-        size = resized_size(*frames.shape[-2:], self.resize_size, self.rounding)
+        size = resized_size(*frames.shape[-2:], self.resize_size, self.rounding, self.resize_mode)
         if size != tuple(frames.shape[-2:]):
-            frames = v2.functional.resize(frames, list(size), antialias=True)
+            frames = v2.functional.resize(frames, list(size), self.interpolation, antialias=True)
         height, width = size
         crops = []
         for i in range(self.num_crops):
@@ -193,8 +211,10 @@ class EvalPreset(MultiViewPreset):
     """
 
     def __init__(self, *, crop_size: int = 224, resize_size: int = 256, mean: Sequence[float] = KINETICS_MEAN,
-                 std: Sequence[float] = KINETICS_STD, rounding: EvalRounding = "torchvision"):
-        super().__init__(crop_size=crop_size, resize_size=resize_size, num_crops=1, mean=mean, std=std, rounding=rounding)
+                 std: Sequence[float] = KINETICS_STD, rounding: EvalRounding = "torchvision",
+                 resize_mode: EvalResizeMode = "short_side", interpolation: Interpolation = "bilinear"):
+        super().__init__(crop_size=crop_size, resize_size=resize_size, num_crops=1, mean=mean, std=std, rounding=rounding,
+                         resize_mode=resize_mode, interpolation=interpolation)
 
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
         return super().__call__(frames)[0]
@@ -204,17 +224,17 @@ def train_transform(clip: ClipSpec) -> TrainPreset:
     return TrainPreset(
         crop_size=clip.crop_size, min_scale=clip.min_scale, max_scale=clip.max_scale, hflip_prob=clip.hflip_prob,
         mean=clip.mean, std=clip.std, randaug_ops=clip.randaug_ops, randaug_magnitude=clip.randaug_magnitude,
-        erase_prob=clip.erase_prob,
+        erase_prob=clip.erase_prob, interpolation=clip.interpolation,
     )
 
 
 def eval_transform(clip: ClipSpec) -> EvalPreset:
     return EvalPreset(crop_size=clip.crop_size, resize_size=clip.eval_resize, mean=clip.mean, std=clip.std,
-                      rounding=clip.eval_rounding)
+                      rounding=clip.eval_rounding, resize_mode=clip.eval_resize_mode, interpolation=clip.interpolation)
 
 
 def multi_view_transform(clip: ClipSpec) -> MultiViewPreset:
     return MultiViewPreset(
         crop_size=clip.crop_size, resize_size=clip.eval_resize, num_crops=clip.test_crops, mean=clip.mean, std=clip.std,
-        rounding=clip.eval_rounding,
+        rounding=clip.eval_rounding, resize_mode=clip.eval_resize_mode, interpolation=clip.interpolation,
     )

@@ -43,7 +43,7 @@ from pathlib import Path
 import av
 
 from vidcls.data.formats.lists import read_list_file
-from vidcls.data.sources import LabelledVideo, is_video
+from vidcls.data.sources import LabelledVideo, is_video, label_field
 from vidcls.datatools.shards import Shard, check_complete, select, shard_file, shard_files
 from vidcls.errors import DatasetError, VidclsError, VideoReadError
 from vidcls.io import atomic_writer, partial_path
@@ -118,7 +118,7 @@ def prepare_dataset(
     result.bytes_after = sum(out.stat().st_size for _, out in finished)
     if listed:
         outputs = dict(finished)
-        kept = [(outputs[video.path].relative_to(dst), video.label) for video in listed if video.path in outputs]
+        kept = [(outputs[video.path].relative_to(dst), label_field(video.label)) for video in listed if video.path in outputs]
         result.list_file = _write_list(shard_file(dst / src.name, shard), kept)
     return result
 
@@ -147,7 +147,7 @@ def merge_lists(src: str | Path, dst: str | Path) -> tuple[Path, int]:
     missing = [shard for shard, path in shards.items() if path is None]
     check_complete(dst, {"with no list": missing, f"that prepared another list than {src}": other})
     outputs = dict(pairs)
-    kept = [(outputs[video.path].relative_to(dst), video.label) for video in listed if outputs[video.path] in done]
+    kept = [(outputs[video.path].relative_to(dst), label_field(video.label)) for video in listed if outputs[video.path] in done]
     return _write_list(target, kept), len(listed) - len(kept)
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from vidcls.data.formats.folders import scan_class_folders
 from vidcls.data.formats.lists import read_list_file
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
-from vidcls.data.sources import SPLITS, LabelledVideo, is_video
+from vidcls.data.sources import SPLITS, LabelledVideo, is_video, label_field
 from vidcls.datatools.shards import Shard, check_complete, select, shard_files
 from vidcls.errors import DatasetError, VideoReadError
 from vidcls.io import atomic_writer
@@ -160,7 +160,7 @@ def probe_videos(
         try:
             index, probe = finished.get(timeout=max(deadlines[late] - time.monotonic(), 0))
         except queue.Empty:  # the thread stays stuck in FFmpeg; a new one takes its place
-            index, probe = late, Probe(videos[late].path, videos[late].label, error=f"timed out after {timeout:g} s")
+            index, probe = late, Probe(videos[late].path, label_field(videos[late].label), error=f"timed out after {timeout:g} s")
         if deadlines.pop(index, None) is None:
             continue  # finished after being reported as timed out
         probes[index] = probe
@@ -172,7 +172,7 @@ def probe_videos(
 
 
 def _probe_into(finished: queue.SimpleQueue, index: int, video: LabelledVideo, options: ProbeOptions) -> None:
-    finished.put((index, probe_video(video.path, video.label, options)))
+    finished.put((index, probe_video(video.path, label_field(video.label), options)))
 
 
 def default_manifest(root_or_list: str | Path) -> Path:
@@ -227,7 +227,7 @@ def merge_manifests(root_or_list: str | Path, manifest: str | Path) -> list[Prob
 
 
 def _identity(video: LabelledVideo | Probe) -> tuple[str, str]:
-    return os.path.abspath(video.path), video.label
+    return os.path.abspath(video.path), label_field(video.label)
 
 
 def _read_manifest(manifest: Path) -> list[Probe]:

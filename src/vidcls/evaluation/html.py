@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import torch
@@ -119,11 +119,12 @@ def percent(fraction: float, digits: int = 1) -> str:
     return f"{100 * fraction:.{digits}f} %"
 
 
-def ranked_bars(ranked: Sequence[tuple[str, float]], true_class: str | None = None) -> str:
-    """Top-k classes as horizontal bars of their probability; the true class, when known, in bold green."""
+def ranked_bars(ranked: Sequence[tuple[str, float]], true_class: str | Collection[str] | None = None) -> str:
+    """Top-k classes as horizontal bars of their probability; the true class (or classes), when known, in bold green."""
+    true = {true_class} if isinstance(true_class, str) else set(true_class or ())
     rows = []
     for name, probability in ranked:
-        mark = " true" if name == true_class else ""
+        mark = " true" if name in true else ""
         rows.append(
             f'<span class="name{mark}">{escape(name)}</span>'
             f'<span class="bar-track"><span class="bar" style="display:block;width:{100 * probability:.1f}%"></span></span>'

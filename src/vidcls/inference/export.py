@@ -4,9 +4,10 @@ The network comes from :func:`~vidcls.models.checkpoint.load_network`: no Lightn
 
 The exported graph takes ``video``: ``B×3×T×H×W`` float clips, already resized, cropped and
 normalised, with a dynamic batch axis, and returns ``logits``: ``B×num_classes``. A JSON sidecar
-(``FILE.json``) records the classes and the preprocessing, so a deployment can rebuild the input
-without vidcls. The Hub format (the transformer families) is a ``save_pretrained`` folder instead:
-config with the user's labels, safetensors weights and the processor config of the clip, which
+(``FILE.json``) records the classes, the task (how logits become probabilities: a softmax, or a
+sigmoid per class for a multi-label network) and the preprocessing, so a deployment can rebuild
+the input and read the output without vidcls. The Hub format (the transformer families) is a ``save_pretrained`` folder instead:
+config with the user's labels and the task's ``problem_type``, safetensors weights and the processor config of the clip, which
 ``transformers.pipeline("video-classification", model=FOLDER)`` runs on video files; its parity
 check feeds it vidcls's ``B×3×T×H×W`` clips through the same permutation as training. Parity: the exported file is loaded back and run on random clips at batch sizes
 other than the one used to export (so the dynamic axis is exercised); the largest absolute logit
@@ -30,6 +31,7 @@ from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError, first_line
 from vidcls.inference.formats import FORMATS, Format
 from vidcls.models.checkpoint import load_network
+from vidcls.task import Task
 
 Runner = Callable[[torch.Tensor], torch.Tensor]  # the exported file, loaded back: clips → logits
 
@@ -60,7 +62,7 @@ def export_checkpoint(
     generator = torch.Generator().manual_seed(0)
     example = torch.randn(EXPORT_BATCH, *clip.input_shape, generator=generator)
     exporters = {"onnx": _export_onnx, "torchscript": _export_torchscript,
-                 "huggingface": functools.partial(_export_huggingface, loaded.model, clip)}
+                 "huggingface": functools.partial(_export_huggingface, loaded.model, clip, loaded.task)}
     exported = exporters[format](network, example, output)
     max_abs_diff = 0.0
     for batch in PARITY_BATCHES:
@@ -69,7 +71,7 @@ def export_checkpoint(
             expected = network(clips)
         max_abs_diff = max(max_abs_diff, float((exported(clips) - expected).abs().max()))
     sidecar = output.with_name(output.name + ".json")
-    sidecar.write_text(json.dumps(_describe(format, loaded.model, loaded.classes, clip), indent=2) + "\n")
+    sidecar.write_text(json.dumps(_describe(format, loaded.model, loaded.classes, clip, loaded.task), indent=2) + "\n")
     if not max_abs_diff <= tolerance:  # also catches NaN
         raise VidclsError(
             f"{output}: parity check failed: max abs logit difference {max_abs_diff:.3g} > tolerance {tolerance:g}"
@@ -121,10 +123,11 @@ def _export_torchscript(network: nn.Module, example: torch.Tensor, output: Path)
     return run
 
 
-def _export_huggingface(model_name: str, clip: ClipSpec, network: nn.Module, example: torch.Tensor, output: Path) -> Runner:
+def _export_huggingface(model_name: str, clip: ClipSpec, task: Task, network: nn.Module, example: torch.Tensor,
+                        output: Path) -> Runner:
     from vidcls.models.hf import load_hub_folder, save_hub_folder  # imports transformers: the vidcls[hf] extra
 
-    save_hub_folder(network, model_name, clip, output)
+    save_hub_folder(network, model_name, clip, output, task)
     loaded = load_hub_folder(output)
 
     def run(clips: torch.Tensor) -> torch.Tensor:
@@ -134,7 +137,7 @@ def _export_huggingface(model_name: str, clip: ClipSpec, network: nn.Module, exa
     return run
 
 
-def _describe(format: Format, model_name: str, classes: list[str], clip: ClipSpec) -> dict:
+def _describe(format: Format, model_name: str, classes: list[str], clip: ClipSpec, task: Task) -> dict:
     """What a deployment needs to feed the exported network and read its output."""
     channels, frames, height, width = clip.input_shape
     video = {"name": "video", "shape": ["batch", channels, frames, height, width], "dtype": "float32",
@@ -143,9 +146,11 @@ def _describe(format: Format, model_name: str, classes: list[str], clip: ClipSpe
         "format": format,
         "model": model_name,
         "classes": classes,
+        "task": task,
         # the Hub folder's model takes its own pixel values (batch, time, channel, ...), made by its processor config
         "input": video if format != "huggingface" else "what the folder's video processor config makes of the frames",
-        "output": {"name": "logits", "shape": ["batch", len(classes)]},
+        "output": {"name": "logits", "shape": ["batch", len(classes)],
+                   "probabilities": "sigmoid of each logit" if task == "multilabel" else "softmax over the classes"},
         "preprocessing": clip.eval_preprocessing(),
         "clip": clip.to_dict(),
     }

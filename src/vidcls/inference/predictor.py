@@ -5,7 +5,9 @@ A :class:`Predictor` holds a plain network with its checkpoint's classes and cli
 Lightning), so a video is turned into model input exactly as the test clips were: every kind of
 prediction goes through one path: frame times (:func:`~vidcls.data.sampling.evaluation_clips`, the
 clip's dense or segment sampling) → :class:`~vidcls.data.decoding.VideoReader` →
-:func:`~vidcls.data.transforms.multi_view_transform` (the test crops) → softmax, averaged over the views. :class:`ClipViews` builds a video's views
+:func:`~vidcls.data.transforms.multi_view_transform` (the test crops) → the checkpoint's task's probabilities
+(softmax, or a sigmoid per class for a multi-label network: :func:`vidcls.task.scores`), pooled over
+the views by the clip's ``view_pooling``. :class:`ClipViews` builds a video's views
 (picklable, so DataLoader workers build them too); :meth:`Predictor.predict_many` streams many
 videos through workers (:mod:`vidcls.inference.corpus`) and runs their clips in batches across
 videos, and :meth:`Predictor.predict` is that path for one video.
@@ -34,6 +36,7 @@ from vidcls.inference.corpus import corpus, view_loader
 from vidcls.io import available_cores
 from vidcls.models import model_entry
 from vidcls.models.checkpoint import load_network
+from vidcls.task import DEFAULT_TASK, Task, scores
 
 Ranked = list[tuple[str, float]]  # (class name, probability), most probable first
 Precision = Literal["32", "bf16"]
@@ -126,7 +129,7 @@ class ClipViews:
 
 @dataclass(frozen=True)
 class VideoPrediction:
-    """One video's result: class probabilities averaged over its views, or why it could not be read.
+    """One video's result: class probabilities pooled over its views, or why it could not be read.
 
     ``features``: the mean over its views of the classifier's input (the pooled features), when asked for.
     """
@@ -140,9 +143,10 @@ class VideoPrediction:
 class Predictor:
     """A trained network with its checkpoint's classes and clip contract: video file → class probabilities.
 
-    A video is scored as its checkpoint was tested: the softmax of ``num_clips`` clips at uniform
-    positions (the centres of equal parts of the video) × ``num_crops`` crops along the long side,
-    averaged; None takes the clip's ``test_clips`` and ``test_crops``. A timeline's windows are
+    A video is scored as its checkpoint was tested: the probabilities (``task``'s: softmax, or
+    sigmoid for multi-label) of ``num_clips`` clips at uniform positions (the centres of equal parts
+    of the video) × ``num_crops`` crops along the long side, pooled by the clip's ``view_pooling``
+    (mean, or max); None takes the clip's ``test_clips`` and ``test_crops``. A timeline's windows are
     clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
     a time, across videos in :meth:`predict_many`. A video whose frames exceed ``max_pixels`` or
     that lasts over ``max_duration`` seconds (None: no limit) is refused from its header, before
@@ -167,6 +171,7 @@ class Predictor:
         decoding: DecoderSettings = DecoderSettings(),
         precision: Precision = "32",
         feature_layer: str | None = None,
+        task: Task = DEFAULT_TASK,
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.to(self.device).eval()
@@ -178,6 +183,7 @@ class Predictor:
         self.batch_size = batch_size
         self.precision = precision
         self.feature_layer = feature_layer
+        self.task = task
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, **options) -> Predictor:
@@ -185,7 +191,8 @@ class Predictor:
         loaded = load_network(path)
         head = model_entry(loaded.model).head
         feature_layer = head[-1] if isinstance(head, tuple) else head  # the last: the layer that makes the logits
-        return cls(loaded.network, loaded.clip, loaded.classes, **{"feature_layer": feature_layer, **options})
+        return cls(loaded.network, loaded.clip, loaded.classes,
+                   **{"feature_layer": feature_layer, "task": loaded.task, **options})
 
     def predict(self, path: str | Path, top_k: int = 5) -> Ranked:
         """The ``top_k`` most probable classes of a whole video, with their probabilities."""
@@ -209,7 +216,7 @@ class Predictor:
                              spawn=on_gpu)
         with self._features_hook() if features else nullcontext() as pooled:
             yield from in_input_order(self._on_device(loader), batch_size or self.batch_size,
-                                      lambda views: self._score(views, pooled))
+                                      lambda views: self._score(views, pooled), self.clip.pool_views)
 
     def preview(self, path: str | Path, count: int = 8) -> torch.Tensor:
         """``count`` frames at the centres of equal parts of the video, resized and cropped as the network sees them.
@@ -259,12 +266,12 @@ class Predictor:
             yield item
 
     def _score(self, views: torch.Tensor, pooled: list | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Softmax of each clip averaged over its crops (``clips×num_classes``, CPU), and its features likewise."""
+        """Each clip's probabilities pooled over its crops (``clips×num_classes``, CPU), and its features averaged likewise."""
         views = views.to(self.device, non_blocking=True)
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         with torch.inference_mode(), autocast:
             logits = self.network(views.flatten(0, 1))
-        probabilities = logits.float().softmax(-1).unflatten(0, views.shape[:2]).mean(1).cpu()
+        probabilities = self.clip.pool_views(scores(logits, self.task).unflatten(0, views.shape[:2]), 1).cpu()
         if pooled is None:
             return probabilities, None
         features = pooled.pop()  # views×…×feature_size: channels last at the classifier (a PyTorchVideo proj sees N×T×H×W×C)
@@ -298,17 +305,18 @@ class _Video:
         self.features: list[torch.Tensor] = []
         self.scored = 0
 
-    def result(self) -> VideoPrediction:
+    def result(self, pool: Pool) -> VideoPrediction:
         if self.error is not None:
             return VideoPrediction(self.path, None, error=self.error)
         features = torch.cat(self.features).mean(0) if self.features else None
-        return VideoPrediction(self.path, torch.cat(self.probabilities).mean(0), features)
+        return VideoPrediction(self.path, pool(torch.cat(self.probabilities), 0), features)
 
 
 Scorer = Callable[[torch.Tensor], tuple[torch.Tensor, "torch.Tensor | None"]]
+Pool = Callable[[torch.Tensor, int], torch.Tensor]  # a video's clip probabilities → its own (ClipSpec.pool_views)
 
 
-def in_input_order(items: Iterable[dict], batch_size: int, score: Scorer) -> Iterator[VideoPrediction]:
+def in_input_order(items: Iterable[dict], batch_size: int, score: Scorer, pool: Pool) -> Iterator[VideoPrediction]:
     """Results of the loader's videos in their order, their clips run ``batch_size`` at a time across videos.
 
     A batch may end inside a video: its clips are scored in two batches and its result waits for
@@ -327,10 +335,10 @@ def in_input_order(items: Iterable[dict], batch_size: int, score: Scorer) -> Ite
         while count >= batch_size:
             count -= _run_batch(queued, batch_size, score)
         while waiting and waiting[0].scored == waiting[0].clips:
-            yield waiting.popleft().result()
+            yield waiting.popleft().result(pool)
     while queued:
         _run_batch(queued, batch_size, score)
-    yield from (video.result() for video in waiting)
+    yield from (video.result(pool) for video in waiting)
 
 
 def _run_batch(queued: deque[tuple[_Video, torch.Tensor]], batch_size: int, score: Scorer) -> int:

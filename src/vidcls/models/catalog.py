@@ -135,6 +135,18 @@ CARDS += [
          "(google/vivit-b-16x2-kinetics400)", "model.classifier",
          HubFamily("VivitConfig", "VivitForVideoClassification", "VivitVideoProcessor", "num_frames", "image_size",
                    "vivit.layers", "vivit.embeddings", sampling_rate=2, rescale_offset=-1.0)),
+    # VideoPrism (Zhao et al. 2024; transformers 5.13): a ViViT factorised encoder, 12 spatial and 4 temporal blocks, 16
+    # frames at 288² (the model card's "num_frames is set to 16", transformers' VideoPrismVisionConfig defaults). Its
+    # published checkpoints are encoders (VideoPrismVisionModel): no classifier, so the attention-pooling head, its norm
+    # and the classifier are new, and --model.freeze_backbone trains them alone (the paper's frozen-encoder probe). Its
+    # processor (LLaVA-OneVision's) resizes the whole frame to a 288 square, bicubic, with no crop. No sampling rate is
+    # published for it: VideoMAE's 4 is assumed (set --data.clip_duration for another).
+    _hub("videoprism", "VideoPrism-B (transformers), 16x4 at 288², whole frame resized: encoders only, no published "
+         "classifier (google/videoprism-base-f16r288; train a head, e.g. --model.freeze_backbone true), 114 M encoder parameters",
+         ("model.head", "model.head_layernorm", "model.classifier"),
+         HubFamily("VideoPrismVisionConfig", "VideoPrismForVideoClassification", "LlavaOnevisionVideoProcessor",
+                   "num_frames", "image_size", ("vision_model.spatial_layers", "vision_model.temporal_layers"),
+                   ("vision_model.spatial_embeddings", "vision_model.temporal_embeddings"), sampling_rate=4)),
 ]
 
 for _card in CARDS:

@@ -1,4 +1,4 @@
-"""A vidcls checkpoint read back as a network, its clip contract and its classes, without the training stack.
+"""A vidcls checkpoint read back as a network, its clip contract, its classes and its task, without the training stack.
 
 Prediction and export need only what the network computes and how its input was made: this
 module rebuilds the network from the checkpoint's hyperparameters and loads its weights, so they
@@ -23,6 +23,7 @@ from vidcls.errors import VidclsError
 from vidcls.io import load_file
 from vidcls.models import get_preset
 from vidcls.models.pretrained import build_network
+from vidcls.task import Task, task_of
 
 HPARAMS_KEY = "hyper_parameters"  # LightningModule.CHECKPOINT_HYPER_PARAMS_KEY, without importing Lightning
 DATAMODULE_HPARAMS_KEY = "datamodule_hyper_parameters"  # LightningDataModule.CHECKPOINT_HYPER_PARAMS_KEY
@@ -30,12 +31,13 @@ NETWORK_PREFIX = "network."  # the classifier holds the network as ``self.networ
 
 
 def checkpoint_hparams(checkpoint: object, path: str | Path) -> dict[str, Any]:
-    """The classifier's hyperparameters, with its clip contract; one line naming ``path`` when it is no vidcls checkpoint.
+    """The classifier's hyperparameters, with its clip contract and task; one line naming ``path`` when it is no vidcls checkpoint.
 
     Checkpoints written before the clip contract existed kept the clip in the datamodule's
     hyperparameters: it is taken from there, so they load as before. A clip stored before a clip
     setting existed (``eval_rounding``, ``sampling``...) takes that setting from its model's preset,
-    which is what the run would have used: a Hub checkpoint keeps its processor's rounding.
+    which is what the run would have used: a Hub checkpoint keeps its processor's rounding. Those
+    written before the task was recorded are multiclass (:func:`vidcls.task.task_of`).
     """
     hparams = checkpoint.get(HPARAMS_KEY) if isinstance(checkpoint, Mapping) else None
     if not hparams or not hparams.get("classes") or "state_dict" not in checkpoint:
@@ -54,6 +56,7 @@ def checkpoint_hparams(checkpoint: object, path: str | Path) -> dict[str, Any]:
             preset = None
         if preset is not None:
             hparams["clip"] = {**{key: getattr(preset, key) for key in missing}, **stored}
+    hparams["task"] = task_of(hparams)
     return hparams
 
 
@@ -66,6 +69,7 @@ class LoadedNetwork:
     classes: list[str]  # in the order of the network's outputs
     model: str  # the registry name it was built as
     hparams: dict[str, Any]  # all the classifier's hyperparameters, for whoever needs more
+    task: Task = "multiclass"  # how its logits become probabilities (vidcls.task.scores)
 
 
 def load_network(path: str | Path) -> LoadedNetwork:
@@ -96,4 +100,4 @@ def load_network(path: str | Path) -> LoadedNetwork:
         raise VidclsError(f"{path}: the weights do not fit {model} as recorded: {len(misfits)} keys missing, "
                           f"unexpected or of another shape, e.g. {misfits[0]}")
     network.load_state_dict(state)
-    return LoadedNetwork(network.eval(), clip, classes, model, hparams)
+    return LoadedNetwork(network.eval(), clip, classes, model, hparams, hparams["task"])

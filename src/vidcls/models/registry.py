@@ -49,8 +49,10 @@ class HubFamily:
     processor: str
     frames_key: str  # the config field holding the frames per clip
     size_key: str  # the config field holding the (square) input size
-    blocks: str  # the transformer blocks' ModuleList (layer-wise lr decay, drop path)
-    embeddings: str  # patch and position embeddings: the lowest "layer" of layer-wise decay
+    # the transformer blocks' ModuleList, or several in depth order (VideoPrism's spatial, then temporal, blocks):
+    # layer-wise lr decay, drop path
+    blocks: str | tuple[str, ...]
+    embeddings: str | tuple[str, ...]  # patch and position embeddings: the lowest "layer" of layer-wise decay
     sampling_rate: int  # frames of a 30 fps video per sampled frame, in the family's published Kinetics recipe
     rescale_offset: float = 0.0  # added after rescaling: ViViT's processor maps uint8 to [-1, 1] (x / 127.5 - 1)
     drop_path_in_config: bool = False  # the config has drop_path_rate; else vidcls adds stochastic depth

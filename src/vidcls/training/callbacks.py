@@ -8,16 +8,17 @@ import csv
 from pathlib import Path
 
 import lightning as L
+import torch
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from vidcls.clip import ClipSpec
 from vidcls.data.transforms import unnormalise
 from vidcls.errors import DatasetError, VideoReadError
-from vidcls.evaluation.metrics import most_confidently_wrong
+from vidcls.evaluation.metrics import most_confident_label_errors, most_confidently_wrong
 from vidcls.evaluation.plots import confusion_figure
 from vidcls.evaluation.report import print_report, write_report
-from vidcls.evaluation.report_page import WRONG_EXAMPLES, WrongVideo
+from vidcls.evaluation.report_page import WRONG_EXAMPLES, LabelError, WrongVideo
 
 
 class BadVideoMonitor(L.Callback):
@@ -81,8 +82,9 @@ class TestReport(L.Callback):
     """After a test run, write ``report.json``, ``per_class.csv``, ``confusion.png`` and ``report.html`` to the run
     folder, print the table, and add the confusion matrix to TensorBoard: the figures the classifier logged.
 
-    The page shows the ``wrong_examples`` most confidently misclassified videos with the frames the
-    network saw: those few clips are read again here, so nothing holds frames during the test.
+    The page shows the ``wrong_examples`` most confidently misclassified videos (multi-label: that
+    many surest false positives and as many surest missed positives) with the frames the network
+    saw: those few clips are read again here, so nothing holds frames during the test.
     """
 
     def __init__(self, wrong_examples: int = WRONG_EXAMPLES):
@@ -96,36 +98,60 @@ class TestReport(L.Callback):
         classes = pl_module.classes
         clip = pl_module.clip_preset
         summary = {
+            "task": pl_module.task,
             "checkpoint": trainer.ckpt_path,
             "model": pl_module.hparams.get("model"),
             "clip": clip.to_dict() if clip else None,
             "views": clip.test_clips * clip.test_crops if clip else None,
         }
-        wrong = self._wrong_videos(trainer, pl_module, clip) if clip else []
+        if not clip:
+            wrong = []
+        elif pl_module.task == "multilabel":
+            wrong = self._label_errors(trainer, pl_module, clip)
+        else:
+            wrong = self._wrong_videos(trainer, pl_module, clip)
         write_report(log_dir, metrics, classes, summary, wrong)
         print_report(metrics)
         experiment = getattr(trainer.logger, "experiment", None)
-        if hasattr(experiment, "add_figure"):  # TensorBoard
+        if hasattr(experiment, "add_figure") and "confusion" in metrics:  # TensorBoard
             experiment.add_figure("test/confusion", confusion_figure(metrics["confusion"], classes), global_step=trainer.global_step)
 
     def _wrong_videos(self, trainer: L.Trainer, pl_module: L.LightningModule, clip: ClipSpec) -> list[WrongVideo]:
         """The surest errors with their top-5 and the middle view's frames, re-read from the test dataset."""
         index, probs, labels = pl_module.test_predictions
-        dataset = getattr(getattr(trainer, "datamodule", None), "datasets", {}).get("test")
         classes = pl_module.classes
-        middle_view = clip.test_clips // 2 * clip.test_crops + clip.test_crops // 2  # the middle clip's middle crop
         wrong = []
         for row in most_confidently_wrong(probs, labels, self.wrong_examples):
-            video, frames, note = int(index[row]), None, ""
-            values, top = probs[row].topk(min(5, len(classes)))
-            ranked = [(classes[i], float(v)) for v, i in zip(values.tolist(), top.tolist())]
-            if dataset is None:
-                path, note = f"test video {video}", "the test data is not a VideoDataModule's"
-            else:
-                path = str(dataset.samples[video].path)
-                try:
-                    frames = unnormalise(dataset.read_clip(video)["video"][middle_view], clip)  # views: V×C×T×H×W
-                except VideoReadError as error:
-                    note = str(error)
-            wrong.append(WrongVideo(path, classes[int(labels[row])], ranked, frames, note))
+            path, frames, note = _seen_frames(trainer, int(index[row]), clip)
+            wrong.append(WrongVideo(path, classes[int(labels[row])], _top5(probs[row], classes), frames, note))
         return wrong
+
+    def _label_errors(self, trainer: L.Trainer, pl_module: L.LightningModule, clip: ClipSpec) -> list[LabelError]:
+        """The surest false positives and missed positives, with the video's labels, top-5 and frames."""
+        index, probs, targets = pl_module.test_predictions
+        classes = pl_module.classes
+        errors = []
+        for missed, pairs in enumerate(most_confident_label_errors(probs, targets, self.wrong_examples)):
+            for row, label in pairs:
+                path, frames, note = _seen_frames(trainer, int(index[row]), clip)
+                labels = [classes[i] for i in targets[row].nonzero().flatten().tolist()]
+                errors.append(LabelError(path, classes[label], float(probs[row, label]), bool(missed), labels,
+                                         _top5(probs[row], classes), frames, note))
+        return errors
+
+
+def _top5(probs: torch.Tensor, classes: list[str]) -> list[tuple[str, float]]:
+    values, top = probs.topk(min(5, len(classes)))
+    return [(classes[i], float(v)) for v, i in zip(values.tolist(), top.tolist())]
+
+
+def _seen_frames(trainer: L.Trainer, video: int, clip: ClipSpec) -> tuple[str, torch.Tensor | None, str]:
+    """A test video's path and the middle view's frames as the network saw them, re-read (None and why, when they cannot be)."""
+    dataset = getattr(getattr(trainer, "datamodule", None), "datasets", {}).get("test")
+    if dataset is None:
+        return f"test video {video}", None, "the test data is not a VideoDataModule's"
+    middle_view = clip.test_clips // 2 * clip.test_crops + clip.test_crops // 2  # the middle clip's middle crop
+    try:
+        return str(dataset.samples[video].path), unnormalise(dataset.read_clip(video)["video"][middle_view], clip), ""
+    except VideoReadError as error:  # views: V×C×T×H×W
+        return str(dataset.samples[video].path), None, str(error)

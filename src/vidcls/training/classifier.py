@@ -1,8 +1,9 @@
 """VideoClassifier: the science of training (model, loss, metrics, optimiser, schedule).
 
-The class names and the clip contract are hyperparameters, so every checkpoint carries its label
-mapping and the clips it was trained on, and test or prediction from it uses the same. It writes
-no files: the test report is :class:`vidcls.training.callbacks.TestReport`'s.
+The class names, the clip contract and the task are hyperparameters, so every checkpoint carries
+its label mapping, the clips it was trained on and what its outputs mean, and test or prediction
+from it uses the same. It writes no files: the test report is
+:class:`vidcls.training.callbacks.TestReport`'s.
 """
 
 from __future__ import annotations
@@ -10,26 +11,30 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import warnings
 from typing import Any, Literal
 
 import lightning as L
 import torch
 from torch import nn
-from torchmetrics.classification import MulticlassAccuracy
+from torchmetrics.classification import MulticlassAccuracy, MultilabelAveragePrecision
+from torchmetrics.utilities import dim_zero_cat
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError
-from vidcls.evaluation.metrics import video_metrics
+from vidcls.evaluation.metrics import mean_average_precision, multilabel_metrics, video_metrics
 from vidcls.models import get_preset
 from vidcls.models.pretrained import build_network, freeze_all_but_head
+from vidcls.task import DEFAULT_TASK, Task, check_task, scores
 
 log = logging.getLogger(__name__)
 
 
 class VideoClassifier(L.LightningModule):
-    """A registered video model trained with cross-entropy and evaluated with top-1/top-5.
+    """A registered video model trained with cross-entropy and evaluated with top-1/top-5, or, for multi-label
+    videos, trained with binary cross-entropy and evaluated with mAP.
 
     Args:
         model: registry name (``vidcls.models.list_models()``).
@@ -37,6 +42,11 @@ class VideoClassifier(L.LightningModule):
             :func:`vidcls.training.run.link_run` gives the data's (``vidcls fit`` does).
         clip: the clip contract (``ClipSpec`` fields) the network was trained on. The run's resolver
             sets it and a checkpoint brings it back; give clip settings as ``--data.*``.
+        task: "multiclass" (one label per video: softmax, cross-entropy, top-1/top-5) or "multilabel"
+            (any number, none included: a sigmoid per class, binary cross-entropy on the logits,
+            ``train/mAP`` and ``val/mAP``; :mod:`vidcls.task`). None: the data's (multi-label data
+            needs multilabel: :func:`vidcls.training.run.resolve_task`), else multiclass. Recorded
+            in every checkpoint.
         model_options: keyword arguments for the model builder.
         pretrained: initial weights: a checkpoint file (ours, PyTorchVideo's or a plain state dict)
             or a model name for its published Kinetics-400 weights; a head for another class
@@ -54,11 +64,13 @@ class VideoClassifier(L.LightningModule):
         layer_decay: layer-wise learning-rate decay (Hub families): block ``i`` of ``L`` learns at
             ``lr * layer_decay ** (L - i)``, and biases, norms and tokens get no weight decay
             (VideoMAE's fine-tuning recipe; ``vidcls.models.hf.layer_decay_groups``).
-        label_smoothing: cross-entropy label smoothing.
+        label_smoothing: cross-entropy label smoothing (multiclass).
         mixup_alpha, cutmix_alpha: MixUp / CutMix of training batches (torchvision.transforms.v2),
             Beta(alpha, alpha) mixing; with both, each batch takes one of the two at random (the
             VideoMAE recipe: 0.8 and 1.0). 0 turns one off. Training top-1 then scores the class
-            with the largest share of each mixed clip.
+            with the largest share of each mixed clip. Multi-hot targets mix with the same weights
+            (v2 mixes any ``batch × classes`` targets); training mAP counts a class of a mixed clip
+            as present when it holds at least half of it.
         nonfinite_loss: a NaN or infinite training loss stops the run with a message naming the
             step ("stop"), or that step is skipped and logged ("skip"; single-device runs only:
             under DDP every rank must take the same steps).
@@ -77,6 +89,7 @@ class VideoClassifier(L.LightningModule):
         model: str = "slow_r50",
         classes: list[str] | None = None,
         clip: dict[str, Any] | None = None,
+        task: Task | None = None,
         model_options: dict[str, Any] | None = None,
         pretrained: str | None = None,
         network_config: dict[str, Any] | None = None,
@@ -101,13 +114,20 @@ class VideoClassifier(L.LightningModule):
         self._channels_last = False  # decided in setup, once the device is known
         self._speed_switches_applied = False
         self.mix: v2.Transform | None = None
-        self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        self.loss: nn.Module | None = None  # the task's, once the network is built
+        if task is not None:
+            check_task(task)
         if classes:
             self._build(classes)
 
     @property
     def classes(self) -> list[str]:
         return list(self.hparams.classes or [])
+
+    @property
+    def task(self) -> Task:
+        """What the network's outputs mean (:mod:`vidcls.task`): the run's, once linked; multiclass by default."""
+        return self.hparams.task or DEFAULT_TASK
 
     @property
     def clip_preset(self) -> ClipSpec | None:
@@ -126,21 +146,38 @@ class VideoClassifier(L.LightningModule):
         self.mix = batch_mixing(num_classes, hp.mixup_alpha, hp.cutmix_alpha)
         if self.hparams.freeze_backbone:
             freeze_all_but_head(self.network, self.hparams.model)
+        self._use_task()
+
+    def _use_task(self) -> None:
+        """The task's loss and metrics (no weights: the network is the same for either task)."""
+        num_classes = len(self.classes)
+        if self.task == "multilabel":
+            if self.hparams.label_smoothing:
+                raise VidclsError("label_smoothing is for the multiclass task's cross-entropy, not multilabel")
+            self.loss = nn.BCEWithLogitsLoss()
+            for stage in ("train", "val"):
+                setattr(self, f"{stage}_map", MeanAveragePrecision(num_classes))
+            return
+        self.loss = nn.CrossEntropyLoss(label_smoothing=self.hparams.label_smoothing)
         top_k = min(5, num_classes)
         for stage in ("train", "val"):
             setattr(self, f"{stage}_top1", MulticlassAccuracy(num_classes, top_k=1, average="micro"))
             setattr(self, f"{stage}_top5", MulticlassAccuracy(num_classes, top_k=top_k, average="micro"))
 
-    def use_run(self, classes: list[str], clip: ClipSpec) -> None:
-        """Take the run's classes and clip (:func:`vidcls.training.run.link_run`) and build the network for them.
+    def use_run(self, classes: list[str], clip: ClipSpec, task: Task = DEFAULT_TASK) -> None:
+        """Take the run's classes, clip and task (:func:`vidcls.training.run.link_run`) and build the network for them.
 
-        The clip is stored once, as the contract every checkpoint of the run carries.
+        The clip and the task are stored once, as the contract every checkpoint of the run carries.
         """
         if self.network is not None and self.classes != list(classes):
             raise VidclsError(f"the network was built for {len(self.classes)} other classes than the run's {len(classes)}")
         self.hparams.clip = clip.to_dict()
+        retask = self.network is not None and task != self.task
+        self.hparams.task = check_task(task)
         if self.network is None:
             self._build(classes)
+        elif retask:
+            self._use_task()
 
     def setup(self, stage: str) -> None:
         """Apply the speed switches once the device is known, before Lightning moves the network there and wraps it.
@@ -175,20 +212,26 @@ class VideoClassifier(L.LightningModule):
         return self.network(clips)
 
     def _step(self, batch: dict, stage: str) -> torch.Tensor:
-        videos, labels = batch["video"], batch["label"]
+        videos, labels = batch["video"], batch["label"]  # labels: class indices, or multi-hot rows (multilabel)
         targets = labels
+        multilabel = self.task == "multilabel"
         if stage == "train" and self.mix is not None:
             # tv_tensors.Video: MixUp/CutMix take 5-D batches only as videos; the cut box is in the last two dims (H, W)
             videos, targets = self.mix(tv_tensors.Video(videos), labels)
-            videos, labels = videos.as_subclass(torch.Tensor), targets.argmax(-1)
+            videos, labels = videos.as_subclass(torch.Tensor), (targets >= 0.5).int() if multilabel else targets.argmax(-1)
         logits = self(videos)
         loss = self.loss(logits, targets)
-        top1, top5 = getattr(self, f"{stage}_top1"), getattr(self, f"{stage}_top5")
-        top1(logits, labels)
-        top5(logits, labels)
         on_step = stage == "train"
         size = labels.shape[0]
         self.log(f"{stage}/loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=size, sync_dist=not on_step)
+        if multilabel:
+            average_precision = getattr(self, f"{stage}_map")
+            average_precision(scores(logits.detach(), "multilabel"), labels.int())
+            self.log(f"{stage}/mAP", average_precision, on_step=False, on_epoch=True, prog_bar=True, batch_size=size)
+            return loss
+        top1, top5 = getattr(self, f"{stage}_top1"), getattr(self, f"{stage}_top5")
+        top1(logits, labels)
+        top5(logits, labels)
         self.log(f"{stage}/top1", top1, on_step=False, on_epoch=True, prog_bar=True, batch_size=size)
         self.log(f"{stage}/top5", top5, on_step=False, on_epoch=True, batch_size=size)
         return loss
@@ -212,9 +255,11 @@ class VideoClassifier(L.LightningModule):
         self._test_results: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
     def test_step(self, batch: dict, batch_idx: int) -> None:
-        """Video-level: the softmax of every view (clips × crops) of a video, averaged; scored at the epoch's end."""
+        """Video-level: the probabilities (softmax, or sigmoid: the task's) of every view (clips × crops) of a video,
+        pooled by the clip's ``view_pooling`` (mean, or max); scored at the epoch's end."""
         videos, labels = batch["video"], batch["label"]  # videos: B×V×C×T×H×W
-        probs = self(videos.flatten(0, 1)).float().softmax(-1).unflatten(0, videos.shape[:2]).mean(1)
+        views = scores(self(videos.flatten(0, 1)), self.task).unflatten(0, videos.shape[:2])
+        probs = (self.clip_preset or ClipSpec()).pool_views(views, dim=1)
         self._test_results.append((batch["index"], probs.detach(), labels))
 
     def on_test_epoch_end(self) -> None:
@@ -231,11 +276,16 @@ class VideoClassifier(L.LightningModule):
             first_row.setdefault(video, row)
         keep = torch.tensor(sorted(first_row.values()), device=index.device)
         index, probs, labels = index[keep].cpu(), probs[keep].cpu(), labels[keep].cpu()
-        self.test_predictions = (index, probs, labels)  # each video once: its dataset index, probabilities, label
-        self.test_metrics = video_metrics(probs, labels, self.classes)
-        loss = nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels)
-        for name, value in (("loss", loss.item()), *((key, self.test_metrics[key]) for key in
-                                                      ("top1", "top5", "mean_class_accuracy"))):
+        self.test_predictions = (index, probs, labels)  # each video once: its dataset index, probabilities, label(s)
+        if self.task == "multilabel":
+            self.test_metrics = multilabel_metrics(probs, labels, self.classes)
+            loss = nn.functional.binary_cross_entropy(probs, labels.float())
+            figures = ("mAP",) if self.test_metrics["mAP"] is not None else ()
+        else:
+            self.test_metrics = video_metrics(probs, labels, self.classes)
+            loss = nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels)
+            figures = ("top1", "top5", "mean_class_accuracy")
+        for name, value in (("loss", loss.item()), *((key, self.test_metrics[key]) for key in figures)):
             self.log(f"test/{name}", float(value), sync_dist=True)  # the same on every rank: the mean is the value
 
     def configure_optimizers(self) -> dict:
@@ -284,3 +334,19 @@ def batch_mixing(num_classes: int, mixup_alpha: float, cutmix_alpha: float) -> v
     if not mixes:
         return None
     return mixes[0] if len(mixes) == 1 else v2.RandomChoice(mixes)
+
+
+class MeanAveragePrecision(MultilabelAveragePrecision):
+    """torchmetrics' multi-label average precision (its states gathered across DDP ranks), averaged over the classes
+    with a positive: its own macro average counts a class without one as AP 0 (the video-level rule:
+    :func:`vidcls.evaluation.metrics.mean_average_precision`)."""
+
+    def __init__(self, num_labels: int):
+        super().__init__(num_labels, average=None)
+
+    def compute(self) -> torch.Tensor:
+        with warnings.catch_warnings():  # a class without positives has no AP: left out below, not worth a warning
+            warnings.filterwarnings("ignore", message="No positive samples found in target")
+            per_class = super().compute()
+        mean = mean_average_precision(per_class, dim_zero_cat(self.target).sum(0))
+        return torch.tensor(float("nan") if mean is None else mean)

@@ -80,7 +80,7 @@ def bench_data(cli_args: Sequence[str], split: str = "train", clips: int = 200) 
     cli = run_lightning(cli_args, run=False)
     datamodule = cli.datamodule
     run = resolve_run(cli.model, datamodule)  # the data side of what fit's link_run decides; no network is built
-    datamodule.use_run(list(run.classes), run.clip)
+    datamodule.use_run(list(run.classes), run.clip, run.task)
     datamodule.setup("fit" if split == "train" else "validate")
     loader = datamodule.train_dataloader() if split == "train" else datamodule.val_dataloader()
     settings = {**{key: datamodule.hparams[key] for key in LOADER_SETTINGS}, "clip": datamodule.clip.to_dict()}

@@ -1,9 +1,11 @@
 """List files: path label [start end] lines, path,label[,start,end] CSVs, manifests; ListFiles over another format."""
 
+import re
+
 import pytest
 
 from vidcls.data.formats.lists import ListFiles, read_list_file
-from vidcls.data.sources import LabelledVideo, Span
+from vidcls.data.sources import LabelledVideo, Span, infer_classes, resolve_labels
 from vidcls.errors import DatasetError
 
 
@@ -97,3 +99,21 @@ def test_a_list_replaces_its_split_of_the_format_under_it(tmp_path, touch):
     assert lists.classes() == ["a", "b"] and lists.has_split("val") and not lists.has_split("test")
     assert [(s.path.name, s.label) for s in lists.samples("val")] == [("other.mp4", 1)]
     assert [s.path.name for s in lists.samples("train")] == ["2.mp4", "1.mp4"]
+
+
+def test_multi_label_lists_give_label_sets_and_negatives(tmp_path, touch):
+    video = touch(tmp_path / "v.mp4")
+    (tmp_path / "tags.txt").write_text(f"{video} dog;ball\n{video} ;\n{video} dog\n")
+    (tmp_path / "tags.csv").write_text(f'path,labels\n{video},cat;dog\n{video},\n"{video}","ball"\n')
+    spaced, listed = read_list_file(tmp_path / "tags.txt"), read_list_file(tmp_path / "tags.csv")
+    assert [v.label for v in spaced] == [("dog", "ball"), (), "dog"]  # a field without ';' keeps one plain label
+    assert [v.label for v in listed] == [("cat", "dog"), (), ("ball",)]  # a labels column: always a set
+    assert infer_classes(spaced + listed) == ["ball", "cat", "dog"]
+    assert [s.label for s in resolve_labels(spaced + listed, ["ball", "cat", "dog"])] == [(2, 0), (), 2, (1, 2), (), (0,)]
+
+
+def test_a_label_of_a_set_missing_from_the_classes_is_one_line_naming_file_and_line(tmp_path, touch):
+    video = touch(tmp_path / "v.mp4")
+    (tmp_path / "tags.csv").write_text(f"path,labels\n{video},dog\n{video},dog;cta\n")
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path / 'tags.csv'))}:3: unknown label 'cta' \(2 known classes\)$"):
+        resolve_labels(read_list_file(tmp_path / "tags.csv"), ["cat", "dog"])

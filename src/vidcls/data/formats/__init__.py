@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vidcls.data.formats.base import DatasetFormat
+from vidcls.data.formats.charades import Charades
 from vidcls.data.formats.diving48 import Diving48
 from vidcls.data.formats.folders import ClassFolders
 from vidcls.data.formats.hmdb51 import HMDB51
@@ -18,9 +19,9 @@ from vidcls.data.formats.ssv2 import SomethingSomethingV2
 from vidcls.data.formats.ucf101 import UCF101
 from vidcls.errors import DatasetError
 
-DATASETS = ("ucf101", "hmdb51", "ssv2", "diving48")
+DATASETS = ("ucf101", "hmdb51", "ssv2", "diving48", "charades")
 
-__all__ = ["DATASETS", "ClassFolders", "DatasetFormat", "Diving48", "HMDB51", "ListFiles", "SomethingSomethingV2",
+__all__ = ["DATASETS", "Charades", "ClassFolders", "DatasetFormat", "Diving48", "HMDB51", "ListFiles", "SomethingSomethingV2",
            "UCF101", "open_format"]
 
 
@@ -36,4 +37,4 @@ def open_format(
         return (UCF101 if name == "ucf101" else HMDB51)(root, annotations, split, allow_missing)
     if split != 1:
         raise DatasetError(f"{name}: split {split} does not exist (the set publishes one split)")
-    return (SomethingSomethingV2 if name == "ssv2" else Diving48)(root, annotations, allow_missing)
+    return {"ssv2": SomethingSomethingV2, "diving48": Diving48, "charades": Charades}[name](root, annotations, allow_missing)

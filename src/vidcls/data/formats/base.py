@@ -26,6 +26,7 @@ class DatasetFormat(ABC):
 
     name: ClassVar[str]
     publishes_classes: ClassVar[bool] = False  # True: classes() is the dataset's own list, not inferred
+    multilabel: ClassVar[bool] = False  # True: its videos carry label sets (tuples), so it needs the multi-label task
 
     @abstractmethod
     def videos(self, split: str) -> list[LabelledVideo]:

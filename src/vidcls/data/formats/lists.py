@@ -1,5 +1,9 @@
 """List files: ``path label [start end]`` lines, CSVs with a ``path,label[,start,end]`` header, verify's manifests.
 
+Multi-label lists give a video several labels in one field, separated by ``;`` (``path a;b``;
+``path ;`` is a negative, a video of no class), or name a ``labels`` column instead of ``label`` in
+a CSV (``path,labels``; an empty field is a negative). Such videos carry a tuple of labels.
+
 A split's list replaces whatever the dataset's own layout says for that split (class folders,
 or a published set's split files). Paths are relative to the list file's folder unless absolute.
 A line's optional ``start end`` (seconds) makes a labelled span of a longer video one sample.
@@ -13,15 +17,29 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from vidcls.data.formats.base import DatasetFormat
-from vidcls.data.sources import LabelledVideo, Span, existing, infer_classes, read_class_index, read_lines, relabel
+from vidcls.data.sources import (
+    LABEL_SEPARATOR,
+    Label,
+    LabelledVideo,
+    Span,
+    existing,
+    infer_classes,
+    read_class_index,
+    read_lines,
+    relabel,
+    split_labels,
+)
 from vidcls.errors import DatasetError
 
 log = logging.getLogger(__name__)
-Row = tuple[int, str, str, str, str]  # line number, path, label, start, end ("" when absent)
+Row = tuple[int, str, Label, str, str]  # line number, path, label(s), start, end ("" when absent)
 
 
 def read_list_file(list_file: str | Path, allow_empty: bool = False, allow_missing: bool = False) -> list[LabelledVideo]:
-    """Read a list of videos: ``path label [start end]`` lines, a CSV with a ``path,label`` header, or a manifest.
+    """Read a list of videos: ``path label [start end]`` lines, a CSV with a ``path,label`` (or ``path,labels``) header, or a manifest.
+
+    A label field with ``;`` in it, and every field of a ``labels`` column, is a multi-label video's
+    labels (a tuple; empty: a negative).
 
     A manifest (a CSV with an ``ok`` column, written by ``vidcls data verify``) lists only the
     videos that probed ok; the bad ones are skipped and their number logged. Every listed file
@@ -41,7 +59,7 @@ def read_list_file(list_file: str | Path, allow_empty: bool = False, allow_missi
     videos = []
     for line_no, path_text, label, start, end in rows:
         origin = f"{list_file}:{line_no}"
-        if not path_text or not label:
+        if not path_text or not label and not isinstance(label, tuple):
             raise DatasetError(f"{origin}: expected a path and a label (a published set's test list without labels,"
                                " such as UCF101's, reads with --data.dataset ucf101)")
         path = Path(path_text) if Path(path_text).is_absolute() else base / path_text
@@ -80,10 +98,15 @@ def _space_rows(list_file: Path) -> Iterable[Row]:
             continue
         parts = line.rsplit(maxsplit=3)
         if len(parts) == 4 and _is_number(parts[2]) and _is_number(parts[3]):
-            yield line_no, parts[0], parts[1], parts[2], parts[3]
+            yield line_no, parts[0], _labels(parts[1]), parts[2], parts[3]
             continue
         parts = line.rsplit(maxsplit=1)
-        yield line_no, parts[0], parts[1] if len(parts) == 2 else "", "", ""
+        yield line_no, parts[0], _labels(parts[1]) if len(parts) == 2 else "", "", ""
+
+
+def _labels(field: str) -> Label:
+    """A label field as written: several labels (a tuple) when it holds the separator, else the one label."""
+    return split_labels(field) if LABEL_SEPARATOR in field else field
 
 
 def _csv_rows(list_file: Path, required: tuple[str, ...] = ("path", "label")) -> Iterable[tuple[int, dict]]:
@@ -98,15 +121,18 @@ def _csv_rows(list_file: Path, required: tuple[str, ...] = ("path", "label")) ->
 
 
 def _path_label_rows(list_file: Path) -> Iterable[Row]:
-    for line_no, row in _csv_rows(list_file):
-        yield line_no, row["path"], row["label"], row.get("start", ""), row.get("end", "")
+    with list_file.open(newline="", encoding="utf-8") as handle:
+        multi_label = "labels" in next(csv.reader(handle), [])
+    for line_no, row in _csv_rows(list_file, ("path", "labels" if multi_label else "label")):
+        label = split_labels(row["labels"]) if multi_label else _labels(row["label"])
+        yield line_no, row["path"], label, row.get("start", ""), row.get("end", "")
 
 
 def _manifest_rows(manifest: Path) -> Iterable[Row]:
     bad = 0
     for line_no, row in _csv_rows(manifest, ("path", "label", "ok")):
         if row["ok"].lower() == "true":
-            yield line_no, row["path"], row["label"], row.get("start", ""), row.get("end", "")
+            yield line_no, row["path"], _labels(row["label"]), row.get("start", ""), row.get("end", "")
         else:
             bad += 1
     if bad:
@@ -147,6 +173,10 @@ class ListFiles(DatasetFormat):
     @property
     def publishes_classes(self) -> bool:  # type: ignore[override]
         return self.class_index is not None or (self.under is not None and self.under.publishes_classes)
+
+    @property
+    def multilabel(self) -> bool:  # type: ignore[override]
+        return self.under is not None and self.under.multilabel
 
     def has_split(self, split: str) -> bool:
         return split in self.lists or (self.under is not None and self.under.has_split(split))

@@ -1,4 +1,4 @@
-"""Hugging Face video transformers as vidcls networks: VideoMAE, V-JEPA 2, TimeSformer and ViViT.
+"""Hugging Face video transformers as vidcls networks: VideoMAE, V-JEPA 2, TimeSformer, ViViT and VideoPrism.
 
 The only package that imports ``transformers`` (the ``vidcls[hf]`` extra), one module per concern:
 ``network`` builds a family's classifier (from a checkpoint or a configuration), ``processor``

@@ -13,10 +13,14 @@ from vidcls.clip import ClipSpec
 from vidcls.errors import VidclsError
 from vidcls.models.hf.network import FAMILIES, HubVideoClassifier
 from vidcls.models.hf.processor import clip_from_processor, processor_for
+from vidcls.task import HUB_PROBLEM_TYPES, Task
 
 
-def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path) -> None:
+def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path, task: Task = "multiclass") -> None:
     """Write ``network`` as transformers' own ``save_pretrained`` folder: config (the user's labels), safetensors, processor.
+
+    The config's ``problem_type`` is the task's, so transformers' pipelines apply a sigmoid to a
+    multi-label network's logits and a softmax to a multiclass one's.
 
     The processor config is ``clip``'s evaluation preprocessing; it is read back and must give
     the same clip, or the folder would prepare videos other than training did.
@@ -35,10 +39,12 @@ def save_hub_folder(network: nn.Module, model: str, clip: ClipSpec, folder: Path
     differs = [name for name in ("eval_resize", "crop_size", "mean", "std")
                if not torch.allclose(torch.tensor(getattr(written, name), dtype=torch.float64),
                                      torch.tensor(getattr(clip, name), dtype=torch.float64))]
-    differs += ["eval_rounding"] * (written.eval_rounding != clip.eval_rounding)
+    differs += [name for name in ("eval_rounding", "eval_resize_mode", "interpolation")
+                if getattr(written, name) != getattr(clip, name)]
     if differs:
         raise VidclsError(f"{folder}: {FAMILIES[model].processor} cannot express this clip's "
                           + ", ".join(f"{name} {getattr(clip, name)} (it would use {getattr(written, name)})" for name in differs))
+    config.problem_type = HUB_PROBLEM_TYPES[task]
     network.model.save_pretrained(folder)
     processor.save_pretrained(folder)
 

@@ -5,7 +5,8 @@ have them, ``.bin`` files only with ``weights_only=True``, never remote code); w
 configuration (``--model.model_options``: sizes, frames, patch and tubelet) gives random weights.
 The head always fits the user's classes, with ``id2label``/``label2id`` set to their names.
 vidcls keeps clips ``B×C×T×H×W``; :class:`HubVideoClassifier` hands the family's model the
-``B×T×C×H×W`` pixel values it takes and returns its logits.
+``B×T×C×H×W`` pixel values it takes and returns its ``B×classes`` logits (VideoPrism's, ``B×1×classes``
+from its attention-pooling head's one query, squeezed).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class HubVideoClassifier(nn.Module):
         self.model = model
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        return self.model(**{self.model.main_input_name: clips.transpose(1, 2)}).logits
+        logits = self.model(**{self.model.main_input_name: clips.transpose(1, 2)}).logits
+        return logits.squeeze(1) if logits.ndim == 3 and logits.shape[1] == 1 else logits
 
     def network_config(self) -> dict[str, Any]:
         """The configuration that rebuilds this network without the checkpoint's files (stored in vidcls checkpoints)."""
@@ -92,7 +94,7 @@ def build(
     if family.unused:
         model.get_submodule(family.unused).requires_grad_(False)  # e.g. V-JEPA 2's pre-training predictor
     if drop_path_rate and not family.drop_path_in_config:
-        _add_drop_path(model.get_submodule(family.blocks), drop_path_rate)
+        _add_drop_path(blocks(model, family), drop_path_rate)
     if gradient_checkpointing:
         model.activation_checkpointing_enable()
     return HubVideoClassifier(model).train()  # from_pretrained returns eval mode: Lightning would keep it (no dropout)
@@ -126,10 +128,19 @@ def _hub_call(pretrained: str, load: Callable[[], Any]) -> Any:
     return load_safely(load, where)
 
 
+def blocks(model: transformers.PreTrainedModel, family: HubFamily) -> list[nn.Module]:
+    """The family's transformer blocks in depth order (VideoPrism: its spatial blocks, then its temporal ones)."""
+    names = (family.blocks,) if isinstance(family.blocks, str) else family.blocks
+    return [block for name in names for block in model.get_submodule(name)]
+
+
 def checkpoint_config(family_name: str, pretrained: str) -> transformers.PretrainedConfig:
+    """The checkpoint's config; one of another family (or VideoPrism's video-text model) is one line."""
     config = _hub_call(pretrained, lambda: transformers.AutoConfig.from_pretrained(pretrained))
-    if config.model_type != family_name:
-        raise VidclsError(f"pretrained {pretrained!r} is a {config.model_type} checkpoint, not {family_name}")
+    expected = getattr(transformers, FAMILIES[family_name].config).model_type
+    if config.model_type != expected:
+        takes = "" if expected == family_name else f" ({family_name} takes {expected} checkpoints)"
+        raise VidclsError(f"pretrained {pretrained!r} is a {config.model_type} checkpoint, not {family_name}{takes}")
     return config
 
 
@@ -140,13 +151,13 @@ def _reset_classifier(model: transformers.PreTrainedModel) -> None:
         model.classifier.bias.zero_()
 
 
-def _add_drop_path(blocks: nn.ModuleList, rate: float) -> None:
+def _add_drop_path(stack: Sequence[nn.Module], rate: float) -> None:
     """Stochastic depth for families whose transformers code has none: each block's residual update is dropped per clip.
 
     A forward hook keeps the modules (and so the checkpoint keys and ``save_pretrained``) unchanged.
     """
-    for index, block in enumerate(blocks):
-        block_rate = rate * index / max(len(blocks) - 1, 1)
+    for index, block in enumerate(stack):
+        block_rate = rate * index / max(len(stack) - 1, 1)
         if block_rate > 0:
             block.register_forward_hook(functools.partial(_drop_update, block_rate), with_kwargs=True)
 
