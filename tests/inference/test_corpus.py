@@ -1,5 +1,6 @@
 """Predicting a corpus: the path stream, predict_many's order and batches across videos, pooled features."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,17 @@ def test_a_video_past_the_decode_timeout_is_an_error_and_the_run_goes_on(tiny_ch
     finally:
         release.set()
     assert [r.error for r in results] == [None, "decoding took longer than 0.5 s", None, None]
+
+
+def test_batches_across_videos_keep_each_videos_task_and_view_pooling(tiny_checkpoint, corpus_dir):
+    """Sigmoids pooled by max over 3 clips x 2 crops, the clips split over batches of 2: as each video's views alone."""
+    loaded = load_network(tiny_checkpoint)
+    clip = replace(loaded.clip, view_pooling="max")
+    predictor = Predictor(loaded.network, clip, loaded.classes, num_clips=3, num_crops=2, batch_size=2, device="cpu",
+                          task="multilabel")
+    videos = sorted((corpus_dir / "a").iterdir())[:3]
+    for result in predictor.predict_many(videos, workers=0):
+        views = predictor.views(result.path).flatten(0, 1)  # all 6 views at once
+        with torch.no_grad():
+            expected = loaded.network(views).sigmoid().amax(0)
+        torch.testing.assert_close(result.probabilities, expected, atol=1e-5, rtol=1e-5)
