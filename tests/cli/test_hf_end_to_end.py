@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from vidcls.cli import main
 from vidcls.datatools.synthetic import write_video
@@ -94,13 +95,17 @@ def test_a_multilabel_hub_export_makes_transformers_pipeline_apply_a_sigmoid(hub
 
 
 def test_the_videomae_recipe_runs_with_layer_decay_mixing_and_repeated_clips(hub_checkpoint, synth_root, tmp_path):
+    # the recipe as it is, with its EMA switch on (the published script leaves it off), the model and the data ours
     cli = run_lightning(["fit", "--config", str(CONFIG), *QUICK, "--data.root", str(synth_root),
-                         "--trainer.default_root_dir", str(tmp_path), "--model.pretrained", str(hub_checkpoint("videomae"))])
+                         "--trainer.default_root_dir", str(tmp_path), "--model.pretrained", str(hub_checkpoint("videomae")),
+                         "--trainer.callbacks+=EMAWeightAveraging", "--trainer.callbacks.decay", "0.9999"])
     hparams = cli.model.hparams
     assert (hparams.layer_decay, hparams.mixup_alpha, hparams.cutmix_alpha, hparams.label_smoothing) == (0.75, 0.8, 1.0, 0.1)
     train = cli.datamodule.datasets["train"].transform  # RandAugment m7 n4 and random erasing 0.25 were in the loop
     assert (train.rand_augment.num_ops, train.rand_augment.magnitude, train.erasing.p) == (4, 7, 0.25)
-    stored = load_network(next(tmp_path.rglob("*.ckpt"))).clip
+    best = next(tmp_path.rglob("best.ckpt"))
+    assert torch.load(best, weights_only=True)["averaging_state"]["n_averaged"].item() == 2  # EMA over both steps
+    stored = load_network(best).clip
     assert (stored.randaug_ops, stored.randaug_magnitude, stored.erase_prob) == (4, 7, 0.25)
     rates = sorted({group["initial_lr"] for group in cli.trainer.optimizers[0].param_groups})
     layers = 2
