@@ -51,6 +51,9 @@ ROUNDING_RULES = {
 EvalResizeMode = Literal["short_side", "square"]
 # The resampling filter of every resize, training's and evaluation's (torchvision's, antialiased).
 Interpolation = Literal["bilinear", "bicubic"]
+# The settings that name one of a few choices: each is checked against its Literal's values.
+CHOICES = {"eval_rounding": EvalRounding, "sampling": FrameSampling, "eval_resize_mode": EvalResizeMode,
+           "interpolation": Interpolation, "view_pooling": ViewPooling}
 
 
 @dataclass(frozen=True)
@@ -128,16 +131,9 @@ class ClipSpec:
             problems.append(f"randaug_magnitude {self.randaug_magnitude} is outside RandAugment's 0-10")
         if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
             problems.append("mean and std need three values each, std positive")
-        if self.eval_rounding not in ROUNDING_RULES:
-            problems.append(f"eval_rounding {self.eval_rounding!r} is not one of {', '.join(get_args(EvalRounding))}")
-        if self.sampling not in get_args(FrameSampling):
-            problems.append(f"sampling {self.sampling!r} is not one of {', '.join(get_args(FrameSampling))}")
-        if self.eval_resize_mode not in get_args(EvalResizeMode):
-            problems.append(f"eval_resize_mode {self.eval_resize_mode!r} is not one of {', '.join(get_args(EvalResizeMode))}")
-        if self.interpolation not in get_args(Interpolation):
-            problems.append(f"interpolation {self.interpolation!r} is not one of {', '.join(get_args(Interpolation))}")
-        if self.view_pooling not in get_args(ViewPooling):
-            problems.append(f"view_pooling {self.view_pooling!r} is not one of {', '.join(get_args(ViewPooling))}")
+        for name, choices in CHOICES.items():
+            if getattr(self, name) not in get_args(choices):
+                problems.append(f"{name} {getattr(self, name)!r} is not one of {', '.join(get_args(choices))}")
         if problems:
             raise VidclsError(f"clip settings: {'; '.join(problems)}")
 
