@@ -139,6 +139,22 @@ def test_normalise_is_torchvision_normalise_in_the_model_layout():
     assert ours.is_contiguous() and torch.allclose(ours, reference.permute(1, 0, 2, 3), atol=1e-5)
 
 
+def test_normalise_keeps_leading_dimensions_and_gives_each_clip_what_it_gives_it_alone():
+    clips = torch.stack([clip(4, 32, 48) // (i + 1) for i in range(3)]).unsqueeze(1)  # 3 different clips × 1 crop × T×C×H×W
+    normalise = Normalise((0.4, 0.5, 0.6), (0.2, 0.25, 0.3))
+    batch = normalise(clips)
+    assert batch.shape == (3, 1, 3, 4, 32, 48) and batch.is_contiguous()
+    assert all(torch.equal(batch[i, 0], normalise(clips[i, 0])) for i in range(3))
+
+
+def test_multi_view_crops_are_the_views_before_normalising():
+    frames = clip(4, 48, 64)
+    preset = MultiViewPreset(crop_size=32, resize_size=40, num_crops=3)
+    crops = preset.crops(frames)
+    assert crops.dtype == torch.uint8 and crops.shape == (3, 4, 3, 32, 32)
+    assert torch.equal(preset.normalise(crops), preset(frames))
+
+
 def test_presets_are_built_from_every_setting_of_the_clip():
     clip = ClipSpec(crop_size=32, min_scale=40, max_scale=40, hflip_prob=0.0, eval_resize=40, mean=(0.5,) * 3,
                     std=(0.25,) * 3, test_crops=3)

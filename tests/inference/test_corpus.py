@@ -71,7 +71,7 @@ def test_workers_change_nothing_but_speed(predictor, corpus_dir):
 def test_features_are_the_classifiers_input_averaged_over_the_views(predictor, corpus_dir):
     network = predictor.network
     for result in predictor.predict_many(sorted((corpus_dir / "a").iterdir()), workers=0, features=True):
-        views = predictor.views(result.path).flatten(0, 1)  # the clips' crops, made as predict makes them
+        views = predictor.views.inputs(predictor.views(result.path)).flatten(0, 1)  # the clips' crops, made as predict makes them
         with torch.no_grad():
             pooled = network.head[:3](network.features(views))  # simple3d without its last layer: pool, flatten, dropout
         torch.testing.assert_close(result.features, pooled.mean(0), atol=1e-5, rtol=1e-5)
@@ -86,7 +86,7 @@ def test_a_hub_familys_features_are_its_pooled_output(make_counter_video, tiny_h
     (result,) = predictor.predict_many([video], workers=0, features=True)
     model = network.model
     with torch.no_grad():
-        hidden = model.videomae(predictor.views(video).flatten(0, 1).transpose(1, 2)).last_hidden_state
+        hidden = model.videomae(predictor.views.inputs(predictor.views(video)).flatten(0, 1).transpose(1, 2)).last_hidden_state
         pooled = model.fc_norm(hidden.mean(1)) if model.fc_norm is not None else hidden[:, 0]
     assert result.features.shape == (options["hidden_size"],)
     torch.testing.assert_close(result.features, pooled.mean(0), atol=1e-5, rtol=1e-5)
@@ -124,6 +124,26 @@ def test_paths_are_streamed_not_held(predictor, tmp_path):
     results.close()
 
 
+def test_workers_decode_a_network_batch_ahead(tiny_checkpoint, tmp_path):
+    """Batches of 8 one-clip videos, 2 workers: 8 videos and one more per worker are asked for at once, no more.
+
+    Fewer left the workers idle while the network ran a batch (PyTorch's default: 2 each).
+    """
+    taken = 0
+
+    def paths():
+        nonlocal taken
+        for i in range(1_000):
+            taken += 1
+            yield tmp_path / f"{i}.mp4"
+
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, num_clips=1, batch_size=8, device="cpu")
+    results = predictor.predict_many(paths(), workers=2)
+    next(results)
+    assert 8 + 2 <= taken <= 8 + 2 + 1
+    results.close()
+
+
 def test_a_video_past_the_decode_timeout_is_an_error_and_the_run_goes_on(tiny_checkpoint, corpus_dir, monkeypatch):
     import threading
 
@@ -155,7 +175,7 @@ def test_batches_across_videos_keep_each_videos_task_and_view_pooling(tiny_check
                           task="multilabel")
     videos = sorted((corpus_dir / "a").iterdir())[:3]
     for result in predictor.predict_many(videos, workers=0):
-        views = predictor.views(result.path).flatten(0, 1)  # all 6 views at once
+        views = predictor.views.inputs(predictor.views(result.path)).flatten(0, 1)  # all 6 views at once
         with torch.no_grad():
             expected = loaded.network(views).sigmoid().amax(0)
         torch.testing.assert_close(result.probabilities, expected, atol=1e-5, rtol=1e-5)

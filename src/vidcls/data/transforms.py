@@ -28,12 +28,13 @@ from vidcls.clip import (
 
 
 class Normalise:
-    """uint8 ``T×C×H×W`` → float ``C×T×H×W`` (the models' layout, contiguous), scaled to [0, 1] and normalised.
+    """uint8 ``…×T×C×H×W`` → float ``…×C×T×H×W`` (the models' layout, contiguous), scaled to [0, 1] and normalised.
 
     The last step of every preset: one strided copy into the new layout, then one multiply and
     one subtract per value. torchvision's ``ToDtype`` + ``Normalize`` and a permuted view compute
     the same (to 1e-6) but took 4.3 ms per 8×3×224×224 clip against 0.6 ms here, one core, and
-    a contiguous clip makes the batch's collation a plain copy.
+    a contiguous clip makes the batch's collation a plain copy. Leading dimensions (a batch of
+    clips, their crops) are kept: each value is computed as it would be alone.
     """
 
     def __init__(self, mean: Sequence[float], std: Sequence[float]):
@@ -42,7 +43,7 @@ class Normalise:
         self.shift = torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1, 1) / std_tensor
 
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
-        channels_first = frames.permute(1, 0, 2, 3)
+        channels_first = frames.transpose(-4, -3)
         out = torch.empty(channels_first.shape, dtype=torch.float32, device=frames.device)
         out.copy_(channels_first)
         return out.mul_(self.scale.to(frames.device)).sub_(self.shift.to(frames.device))
@@ -190,6 +191,10 @@ class MultiViewPreset:
         self.normalise = Normalise(mean, std)
 
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.normalise(self.crops(frames))
+
+    def crops(self, frames: torch.Tensor) -> torch.Tensor:
+        """The crops before normalising: uint8 ``num_crops×T×C×H×W``, a quarter of the bytes to move between processes."""
         size = resized_size(*frames.shape[-2:], self.resize_size, self.rounding, self.resize_mode)
         if size != tuple(frames.shape[-2:]):
             frames = v2.functional.resize(frames, list(size), self.interpolation, antialias=True)
@@ -200,7 +205,7 @@ class MultiViewPreset:
             top = crop_offset(height - self.crop_size, position if height > width else 0.5, self.rounding)
             left = crop_offset(width - self.crop_size, position if width >= height else 0.5, self.rounding)
             crops.append(v2.functional.crop(frames, top, left, self.crop_size, self.crop_size))
-        return torch.stack([self.normalise(crop) for crop in crops])
+        return torch.stack(crops)
 
 
 class EvalPreset(MultiViewPreset):

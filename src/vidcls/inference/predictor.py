@@ -74,18 +74,21 @@ class Timeline:
 
 
 class ClipViews:
-    """A video file → its views as the network takes them: ``num_clips`` evaluation clips × ``num_crops`` crops.
+    """A video file → its views: ``num_clips`` evaluation clips × ``num_crops`` crops, resized and cropped.
 
     Picklable and without the network, so DataLoader workers build views exactly as
-    :meth:`Predictor.predict` does. A video whose frames exceed ``max_pixels`` or that lasts over
-    ``max_duration`` seconds (None: no limit) is refused from its header, before decoding.
+    :meth:`Predictor.predict` does. Views stay uint8 (``…×T×C×H×W``) until :meth:`inputs` makes them
+    the network's normalised float input where the network runs: a quarter of the bytes through a
+    worker's shared memory, pinned memory and the copy to a GPU. A video whose frames exceed
+    ``max_pixels`` or that lasts over ``max_duration`` seconds (None: no limit) is refused from its
+    header, before decoding.
     """
 
     def __init__(self, clip: ClipSpec, num_clips: int, num_crops: int, max_pixels: int | None, max_duration: float | None,
                  decoding: DecoderSettings = DecoderSettings()):
         self.clip = clip
         self.num_clips = num_clips
-        self.transform = multi_view_transform(replace(clip, test_crops=num_crops))  # crops×C×T×H×W per clip
+        self.transform = multi_view_transform(replace(clip, test_crops=num_crops))
         self.max_pixels = max_pixels
         self.max_duration = max_duration
         self.decoding = decoding
@@ -97,7 +100,7 @@ class ClipViews:
         return self.clip.sampling == "segment"
 
     def __call__(self, path: str | Path) -> torch.Tensor:
-        """``clips×crops×C×T×H×W``: the evaluation clips spread over the video (dense, or TSN's parts).
+        """uint8 ``clips×crops×T×C×H×W``: the evaluation clips spread over the video (dense, or TSN's parts).
 
         Given up after the decoding settings' ``decode_timeout`` seconds: one pathological file must not stall a corpus.
         """
@@ -110,8 +113,12 @@ class ClipViews:
             return self.clips(reader, clip_times)
 
     def clips(self, reader: VideoReader, clip_times: Sequence[Sequence[float]]) -> torch.Tensor:
-        """The clip read at each list of frame times, with its crops: ``len(clip_times)×crops×C×T×H×W``."""
-        return torch.stack([self.transform(reader.frames_at(times)) for times in clip_times])
+        """The clip read at each list of frame times, with its crops: uint8 ``len(clip_times)×crops×T×C×H×W``."""
+        return torch.stack([self.transform.crops(reader.frames_at(times)) for times in clip_times])
+
+    def inputs(self, views: torch.Tensor) -> torch.Tensor:
+        """Views (``…×T×C×H×W`` uint8, on any device) → the network's input there: ``…×C×T×H×W``, normalised."""
+        return self.transform.normalise(views)
 
     def open(self, path: str | Path) -> VideoReader:
         """A reader for the video file ``path``, once its header shows it within the size and duration limits."""
@@ -211,11 +218,12 @@ class Predictor:
         videos) to the predictor's. A video that cannot be read is a result with its ``error``.
         """
         workers = available_cores() if workers is None else workers
+        batch_size = batch_size or self.batch_size
         on_gpu = torch.device(self.views.decoding.decode_device).type == "cuda"  # the views arrive on the GPU
         loader = view_loader(corpus(paths), self.views, workers=workers, pin_memory=self.device.type == "cuda" and not on_gpu,
-                             spawn=on_gpu)
+                             batch_videos=-(-batch_size // self.num_clips), spawn=on_gpu)
         with self._features_hook() if features else nullcontext() as pooled:
-            yield from in_input_order(self._on_device(loader), batch_size or self.batch_size,
+            yield from in_input_order(self._on_device(loader), batch_size,
                                       lambda views: self._score(views, pooled), self.clip.pool_views)
 
     def preview(self, path: str | Path, count: int = 8) -> torch.Tensor:
@@ -267,7 +275,7 @@ class Predictor:
 
     def _score(self, views: torch.Tensor, pooled: list | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Each clip's probabilities pooled over its crops (``clips×num_classes``, CPU), and its features averaged likewise."""
-        views = views.to(self.device, non_blocking=True)
+        views = self.views.inputs(views.to(self.device, non_blocking=True))
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         with torch.inference_mode(), autocast:
             logits = self.network(views.flatten(0, 1))
