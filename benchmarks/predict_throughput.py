@@ -131,7 +131,7 @@ def rate_after_first(times: list[float]) -> float:
     return rest / (times[-1] - first[-1]) if rest and times[-1] > first[-1] else float("nan")
 
 
-def measure(args: argparse.Namespace) -> list[dict]:
+def measure(args: argparse.Namespace) -> tuple[list[dict], dict]:
     files = videos(args.cache, args.count)
     checkpoint, export = network(args.cache, SIZES[args.size], args.cache / "videos")
     listed = args.cache / "videos.txt"
@@ -147,7 +147,44 @@ def measure(args: argparse.Namespace) -> list[dict]:
     command = [sys.executable, "-c", PIPELINE, str(export), *map(str, files)]
     rows.append({"tool": "transformers.pipeline", "workers": 0, **timed(command, None)})
     print(rows[-1], file=sys.stderr, flush=True)
-    return rows
+    parts = components(checkpoint, files, args.workers)
+    print(parts, file=sys.stderr, flush=True)
+    return rows, parts
+
+
+def components(checkpoint: Path, files: list[Path], workers: int) -> dict:
+    """Where a video's time goes, in this process, on the first 20 videos: what overlapping them can gain at most.
+
+    ``views_ms``: decoding and cropping a video's clip on one core; ``network_ms``: the network on
+    one clip in batches of 8, with one thread and with all cores. With 0 workers a video costs
+    views + network (all cores); with decoding in parallel the cores are shared, so at best all
+    cores are busy all the time: (views + network on one core) / cores. ``bound`` is the ratio of
+    the two: the most the workers' videos/s can be over 0 workers' on this machine, this network.
+    """
+    import torch
+
+    from vidcls.inference.predictor import Predictor
+
+    predictor = Predictor.from_checkpoint(checkpoint, num_clips=1, num_crops=1, device="cpu")
+    cores = torch.get_num_threads()
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    views = [predictor.views(path) for path in files[:20]]
+    views_ms = (time.perf_counter() - started) / len(views) * 1000
+    batches = [torch.cat(views[i : i + 8]) for i in range(0, len(views), 8)]
+    network_ms = {}
+    with torch.inference_mode():
+        for threads in (1, cores):
+            torch.set_num_threads(threads)
+            predictor.network(predictor.views.inputs(batches[0]).flatten(0, 1))  # warm
+            started = time.perf_counter()
+            for batch in batches:
+                predictor.network(predictor.views.inputs(batch).flatten(0, 1))
+            network_ms[threads] = (time.perf_counter() - started) / len(views) * 1000
+    serial = views_ms + network_ms[cores]
+    overlapped = (views_ms + network_ms[1]) / min(cores, workers + 1)
+    return {"views_ms": round(views_ms, 1), "network_1_thread_ms": round(network_ms[1], 1),
+            f"network_{cores}_threads_ms": round(network_ms[cores], 1), "bound": round(serial / overlapped, 2)}
 
 
 def predict_rate(model: str, paths: list[Path], *, device: str, workers: int, batch_size: int, precision: str,
@@ -195,8 +232,14 @@ def main() -> None:
     args = parser.parse_args()
     header = (f"{time.strftime('%Y-%m-%d %H:%M')}; {machine()}; {args.count} videos 340x256 10 s, one clip each;"
               f" VideoMAE {args.size} ({SIZES[args.size]}); load average {os.getloadavg()[0]:.2f} at start")
-    rows = measure(args)
-    print(json.dumps({"header": header, "rows": rows}, indent=2) if args.json else f"{header}\n\n{table(rows)}")
+    rows, parts = measure(args)
+    threads = next(key for key in parts if key.startswith("network_") and "_1_" not in key)
+    gain = next(row["videos_per_s"] for row in rows if row["workers"] == args.workers) / rows[0]["videos_per_s"]
+    summary = (f"One video, in-process: views {parts['views_ms']} ms on one core; network {parts['network_1_thread_ms']} ms"
+               f" on one thread, {parts[threads]} ms on all cores. {args.workers} workers over 0: {gain:.2f}x measured,"
+               f" {parts['bound']:.2f}x at most (every core busy all the time).")
+    print(json.dumps({"header": header, "rows": rows, "components": parts}, indent=2) if args.json
+          else f"{header}\n\n{table(rows)}\n\n{summary}")
 
 
 if __name__ == "__main__":
