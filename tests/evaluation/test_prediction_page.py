@@ -33,3 +33,19 @@ def test_segments_are_drawn_over_the_duration_under_the_frames(tmp_path, browser
     colours = [colour for *_, colour in drawn["segments"]]
     assert colours[0] == colours[2] != colours[1]  # one colour per class
     assert drawn["ticks"] == ["0 s", "2 s", "4 s", "6 s", "8 s", "10.00 s"]
+
+
+def test_a_multilabel_entry_shows_the_classes_at_or_above_the_threshold(tmp_path, browser):
+    frames = torch.randint(0, 256, (8, 24, 24, 3), dtype=torch.uint8)
+    top = [{"class": "pouring", "probability": 0.9}, {"class": "stirring", "probability": 0.6},
+           {"class": "chopping", "probability": 0.2}]
+    entries = [{"path": "cooking.mp4", "predictions": top, "labels": top[:2]},
+               {"path": "empty.mp4", "predictions": [{"class": "chopping", "probability": 0.1}], "labels": []}]
+    page = write_prediction_page(tmp_path / "page.html", entries, {"cooking.mp4": frames, "empty.mp4": frames},
+                                 "model.ckpt", threshold=0.5)
+    assert browser.load(page) == []
+    shown = browser.evaluate("""[...document.querySelectorAll('.card.video')].map(card => ({
+        rule: card.querySelector('.labels').textContent,
+        classes: [...card.querySelectorAll('.bars .name')].map(name => name.textContent)}))""")
+    assert shown == [{"rule": "classes with probability 0.50 or more", "classes": ["pouring", "stirring"]},
+                     {"rule": "no class with probability 0.50 or more", "classes": []}]

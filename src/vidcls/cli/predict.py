@@ -174,7 +174,7 @@ def main(argv: Sequence[str]) -> int:
         from vidcls.evaluation.prediction_page import write_prediction_page
 
         previews = {entry["path"]: predictor.preview(entry["path"]) for entry in entries if "error" not in entry}
-        print(f"page: {write_prediction_page(args.html, entries, previews, args.checkpoint)}", file=sys.stderr)
+        print(f"page: {write_prediction_page(args.html, entries, previews, args.checkpoint, threshold)}", file=sys.stderr)
     if args.json:
         print(json.dumps(entries, indent=2))
     elif args.timeline:

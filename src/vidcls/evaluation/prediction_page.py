@@ -1,7 +1,8 @@
 """The page of ``vidcls predict --html``: per video a strip of its frames and its top-k as bars, or its timeline.
 
 It draws the entries ``vidcls predict --json`` prints (``path`` with ``predictions``, or
-``windows`` and ``segments``, or ``error``), so the page and the JSON say the same. A timeline is
+``windows`` and ``segments``, or ``error``), so the page and the JSON say the same; a multi-label
+network's entry (with ``labels``) shows its classes at or above the threshold, as the table does. A timeline is
 a coloured bar of its segments over the video's duration, under the frame strip (both span the
 video, frame ``i`` of ``n`` at the centre of its ``i``-th part), with a time axis and a table.
 """
@@ -19,23 +20,27 @@ from vidcls.io import write_text_atomic
 
 
 def write_prediction_page(
-    path: str | Path, entries: Sequence[Mapping], previews: Mapping[str, torch.Tensor], checkpoint: str | Path
+    path: str | Path, entries: Sequence[Mapping], previews: Mapping[str, torch.Tensor], checkpoint: str | Path,
+    threshold: float | None = None,
 ) -> Path:
-    """Write the page; ``previews`` maps a video's path to its frames (uint8 ``T×H×W×C``, at its parts' centres)."""
+    """Write the page; ``previews`` maps a video's path to its frames (uint8 ``T×H×W×C``, at its parts' centres).
+
+    ``threshold``: the multi-label threshold the entries' ``labels`` were chosen by, named above them.
+    """
     colours = _ClassColours()
     failed = sum("error" in entry for entry in entries)
     body = "\n".join((
         "<h1>Predictions</h1>",
         f'<p class="muted">{len(entries)} video{"s" if len(entries) != 1 else ""}{f", {failed} unreadable" if failed else ""}'
         f" · checkpoint <code>{escape(checkpoint)}</code></p>",
-        *(_video_card(entry, previews.get(entry["path"]), colours) for entry in entries),
+        *(_video_card(entry, previews.get(entry["path"]), colours, threshold) for entry in entries),
     ))
     path = Path(path)
     write_text_atomic(path, render_page("vidcls predictions", body))
     return path
 
 
-def _video_card(entry: Mapping, frames: torch.Tensor | None, colours: _ClassColours) -> str:
+def _video_card(entry: Mapping, frames: torch.Tensor | None, colours: _ClassColours, threshold: float | None) -> str:
     parts = [f'<div class="path">{escape(entry["path"])}</div>']
     if "error" in entry:
         parts.append(f'<p class="error">error: {escape(entry["error"])}</p>')
@@ -44,9 +49,18 @@ def _video_card(entry: Mapping, frames: torch.Tensor | None, colours: _ClassColo
             parts.append(image(frame_strip(frames), f"frames of {entry['path']}", "strip span" if "segments" in entry else "strip"))
         if "segments" in entry:
             parts.append(_timeline(entry["segments"], colours))
+        elif "labels" in entry:  # multi-label: the classes the network says are there, however many
+            parts.append(_labels(entry["labels"], threshold))
         else:
             parts.append(ranked_bars([(p["class"], p["probability"]) for p in entry["predictions"]]))
     return f'<div class="card video">{"".join(parts)}</div>'
+
+
+def _labels(labels: Sequence[Mapping], threshold: float | None) -> str:
+    rule = f"probability {threshold:.2f} or more" if threshold is not None else "above the threshold"
+    if not labels:
+        return f'<p class="muted labels">no class with {rule}</p>'
+    return f'<p class="muted labels">classes with {rule}</p>' + ranked_bars([(p["class"], p["probability"]) for p in labels])
 
 
 def _timeline(segments: Sequence[Mapping], colours: _ClassColours) -> str:
