@@ -174,7 +174,7 @@ class ClipSpec:
     def eval_preprocessing(self) -> dict[str, Any]:
         """How to rebuild an evaluation clip without vidcls (the export sidecar's words)."""
         return {
-            "clip_duration": self.clip_duration,
+            **({"clip_duration": self.clip_duration} if self.sampling == "dense" else {}),  # segments span the video
             "num_frames": self.num_frames,
             "frame_times": "num_frames evenly spaced over clip_duration seconds, first and last frame included"
             if self.sampling == "dense" else "the video cut into num_frames equal parts, the centre frame of each",

@@ -15,6 +15,7 @@ from vidcls.data.decoding import DecoderSettings
 from vidcls.data.sources import VideoSample
 from vidcls.data.transforms import multi_view_transform
 from vidcls.datatools.synthetic import SynthConfig, render_video, write_video
+from vidcls.errors import VidclsError
 from vidcls.inference.predictor import Predictor, Window, merge_windows
 from vidcls.models.checkpoint import load_network
 
@@ -218,6 +219,9 @@ def test_segment_sampling_checkpoints_predict_on_their_parts(tiny_checkpoint, ma
     seen.clear()
     predictor.timeline(video, window=1.0, stride=1.0)  # each 1 s window's own 4 parts of 3 frames
     assert (torch.cat(seen).mean(dim=(1, 3, 4)) * 255 / 10).round().int().tolist() == [[1, 4, 7, 10], [13, 16, 19, 22]]
+    with pytest.raises(VidclsError, match="no window length comes with it: give one"):
+        predictor.timeline(video)  # the clip's clip_duration is no training window here
+    assert "clip_duration" not in clip.eval_preprocessing() and "clip_duration" in ClipSpec().eval_preprocessing()
 
 
 def test_a_multilabel_timeline_marks_each_windows_classes_above_the_threshold(multilabel_checkpoint, synth_root, capsys,

@@ -242,7 +242,11 @@ class Predictor:
 
         ``window`` defaults to the training clip duration (a longer window spreads the same number of
         frames thinner, so motion looks faster than in training); ``stride`` defaults to half a window.
+        A checkpoint trained on segments (TSN's parts of whole videos) has no clip duration: its window is given.
         """
+        if window is None and self.views.segments:
+            raise VidclsError(f"{path}: this checkpoint samples its frames from parts of whole videos, so no window "
+                              "length comes with it: give one (--window SECONDS, or timeline(window=SECONDS))")
         window = window or self.clip.clip_duration
         with self.views.open(path) as reader:
             info = reader.info
