@@ -27,7 +27,7 @@ from vidcls.training.callbacks import BadVideoMonitor, CheckpointOnSigterm, Test
 from vidcls.training.checkpoints import classifier_arguments, find_resumable_checkpoint
 from vidcls.training.classifier import VideoClassifier
 from vidcls.training.data_advisor import DataBoundAdvisor
-from vidcls.training.run import link_run
+from vidcls.training.run import link_run, run_classes
 
 
 class VidclsCLI(LightningCLI):
@@ -85,11 +85,9 @@ class VidclsCLI(LightningCLI):
 
 
 def _given_classes(config) -> list[str] | None:
-    """The class list of the run being launched, as the datamodule would index it (None where it cannot tell yet)."""
-    if config.model.classes:
-        return list(config.model.classes)
+    """The class list of the run being launched, as :func:`run_classes` will decide it (None where it cannot tell yet)."""
     try:
-        return VideoDataModule(**config.data.as_dict()).classes
+        return run_classes(config.model.classes, VideoDataModule(**config.data.as_dict()))
     except VidclsError:
         return None
 
