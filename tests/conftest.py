@@ -32,6 +32,12 @@ TINY = ("--trainer.accelerator", "cpu", "--trainer.enable_progress_bar", "false"
         "--data.min_scale", "32", "--data.max_scale", "36", "--data.eval_resize", "32")
 
 
+@pytest.fixture(autouse=True)
+def malloc_as_the_system_has_it(monkeypatch):
+    """`vidcls predict` run in this process would keep freed memory for the rest of the session (tests/test_io.py tests it)."""
+    monkeypatch.setattr("vidcls.io.keep_freed_memory", lambda: False)
+
+
 @pytest.fixture(scope="session")
 def few_classes() -> tuple[str, ...]:
     """The classes of ``synth_root``, sorted (so also the index order a datamodule infers)."""

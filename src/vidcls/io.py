@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import pickle
+import platform
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,6 +67,9 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's malloc.h
+
+
 def keep_freed_memory() -> bool:
     """Have glibc's malloc keep freed memory for the next allocation instead of giving it back to the system.
 
@@ -73,19 +77,15 @@ def keep_freed_memory() -> bool:
     each time, and every page of it faults on first touch: on the 2-core VM of
     ``benchmarks/RESULTS.md``, converting a batch of 8 uint8 clips to float took 34 ms in fresh
     memory against 6.5 ms in reused memory. A long prediction run allocates the same sizes over and
-    over, so it keeps them (its resident memory stays at its peak). A no-op (False) where the C
-    library is not glibc, or where the user tuned malloc (``GLIBC_TUNABLES``, ``MALLOC_*_``): theirs win.
+    over, so it keeps them: the process's resident memory stays at its peak, and so does that of
+    the DataLoader workers it forks afterwards (they inherit malloc's settings; spawned ones do
+    not). A no-op (False) where the C library is not glibc, or where the user tuned malloc
+    (``GLIBC_TUNABLES``, ``MALLOC_*_``): theirs win.
     """
     if "GLIBC_TUNABLES" in os.environ or any(name.startswith("MALLOC_") for name in os.environ):
         return False
-    try:
-        libc = ctypes.CDLL(None)
-    except OSError:
+    if platform.libc_ver()[0] != "glibc":  # mallopt's parameters below are glibc's
         return False
-    if not hasattr(libc, "gnu_get_libc_version"):  # not glibc: mallopt's parameters below are glibc's
-        return False
+    libc = ctypes.CDLL(None)
     no_mmap, no_trim = libc.mallopt(_M_MMAP_MAX, 0), libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
     return bool(no_mmap and no_trim)
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's malloc.h

@@ -41,12 +41,24 @@ class Normalise:
         std_tensor = torch.tensor(std, dtype=torch.float32).view(-1, 1, 1, 1)
         self.scale = 1 / (255 * std_tensor)
         self.shift = torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1, 1) / std_tensor
+        self._on_device: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}  # no copy to a GPU per batch
 
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
         channels_first = frames.transpose(-4, -3)
         out = torch.empty(channels_first.shape, dtype=torch.float32, device=frames.device)
         out.copy_(channels_first)
-        return out.mul_(self.scale.to(frames.device)).sub_(self.shift.to(frames.device))
+        scale, shift = self._constants(frames.device)
+        return out.mul_(scale).sub_(shift)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_on_device": {}}  # a worker gets no GPU tensors
+
+    def _constants(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        if device.type == "cpu":
+            return self.scale, self.shift
+        if device not in self._on_device:
+            self._on_device[device] = (self.scale.to(device), self.shift.to(device))
+        return self._on_device[device]
 
 
 def unnormalise(video: torch.Tensor, clip: ClipSpec) -> torch.Tensor:
