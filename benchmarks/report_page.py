@@ -30,7 +30,7 @@ import torch
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import DecoderSettings
 from vidcls.data.sources import VideoSample
-from vidcls.data.transforms import test_transform, unnormalise
+from vidcls.data.transforms import multi_view_transform, unnormalise
 from vidcls.evaluation.html import figure_png
 from vidcls.evaluation.metrics import most_confidently_wrong, video_metrics
 from vidcls.evaluation.plots import confusion_figure
@@ -71,7 +71,7 @@ def main() -> None:
     clip = get_preset("slow_r50").with_given({"test_clips": 10, "test_crops": 3})
     extra = {"checkpoint": "slow_r50.ckpt", "model": "slow_r50", "clip": clip.to_dict(), "views": 30}
 
-    dataset = VideoClipDataset([VideoSample(args.video, 0)], transform=test_transform(clip), num_clips=clip.test_clips,
+    dataset = VideoClipDataset([VideoSample(args.video, 0)], transform=multi_view_transform(clip), num_clips=clip.test_clips,
                                clip_duration=clip.clip_duration, num_frames=clip.num_frames,
                                decoding=DecoderSettings(decode_timeout=None))
     middle = clip.test_clips // 2 * clip.test_crops + clip.test_crops // 2
