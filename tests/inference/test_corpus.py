@@ -1,5 +1,7 @@
 """Predicting a corpus: the path stream, predict_many's order and batches across videos, pooled features."""
 
+import os
+import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,8 +11,8 @@ import torch
 from vidcls.clip import ClipSpec
 from vidcls.data.sources import is_video
 from vidcls.datatools.shards import Shard
-from vidcls.inference.corpus import corpus, launcher_shard, read_path_list
-from vidcls.inference.predictor import Predictor
+from vidcls.inference.corpus import DIED_ON_IT, corpus, launcher_shard, read_path_list
+from vidcls.inference.predictor import ClipViews, Predictor
 from vidcls.models import build_model, get_preset, model_entry
 from vidcls.models.checkpoint import load_network
 
@@ -179,3 +181,24 @@ def test_batches_across_videos_keep_each_videos_task_and_view_pooling(tiny_check
         with torch.no_grad():
             expected = loaded.network(views).sigmoid().amax(0)
         torch.testing.assert_close(result.probabilities, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_a_video_that_kills_its_decoding_process_is_an_error_row_and_the_run_goes_on(predictor, corpus_dir, monkeypatch):
+    videos = [str(path) for path in sorted(corpus_dir.rglob("*.mp4")) if path.name != "broken.mp4"]
+    deadly = videos[2]
+    test_process, read = os.getpid(), ClipViews._views
+
+    def views_or_death(self, path):
+        if str(path) == deadly and os.getpid() != test_process:  # a DataLoader worker: the kernel kills it
+            os.kill(os.getpid(), signal.SIGKILL)
+        return read(self, path)
+
+    monkeypatch.setattr(ClipViews, "_views", views_or_death)
+    results = list(predictor.predict_many(videos, workers=2))
+    assert callable(signal.getsignal(signal.SIGCHLD))  # PyTorch's SIGCHLD handler is back once the workers are gone
+    assert [r.path for r in results] == videos  # every video once, in order, the rest predicted by new workers
+    assert [r.error for r in results] == [DIED_ON_IT if path == deadly else None for path in videos]
+    alone = {r.path: r.probabilities for r in predictor.predict_many([p for p in videos if p != deadly], workers=0)}
+    for result in results:
+        if result.path != deadly:
+            torch.testing.assert_close(result.probabilities, alone[result.path])

@@ -8,6 +8,11 @@ video's views each, and the loader gives them back in the order they were asked 
 come out in input order whatever the number of workers. Only ``workers × prefetch`` videos are
 in flight at once.
 
+A decoding process that dies (FFmpeg crashing on a file, the kernel killing it for memory) does not
+end the run: :func:`decoded_views` decodes the videos that were in flight again one at a time, each
+in a process of its own, so the one that kills its process is found and becomes an error entry,
+and the run goes on with a fresh set of workers.
+
 Several processes split a corpus as the data jobs split a dataset (:mod:`vidcls.datatools.shards`:
 a hash of the video's path, modulo N): ``--shard I/N`` names the share, or a launcher's
 environment does (torchrun's ``RANK``/``WORLD_SIZE``).
@@ -15,7 +20,11 @@ environment does (torchrun's ``RANK``/``WORLD_SIZE``).
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
+from collections import deque
 from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 
@@ -24,7 +33,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from vidcls.data.sources import is_video
 from vidcls.datatools.shards import Shard
-from vidcls.errors import DatasetError, VidclsError, VideoReadError
+from vidcls.errors import DatasetError, VidclsError, VideoReadError, first_line
+
+log = logging.getLogger(__name__)
 
 ViewMaker = Callable[[str], torch.Tensor]  # path → clips×crops×T×C×H×W (uint8)
 
@@ -117,6 +128,73 @@ class _Keys:
 
     def __iter__(self) -> Iterator[str]:
         return (str(path) for path in self.paths)
+
+
+WORKER_DIED = "exited unexpectedly"  # PyTorch's words when a DataLoader worker process is gone
+DIED_ON_IT = "its decoding process died on it (a crash in the decoder, or killed, e.g. for memory)"
+
+
+def decoded_views(paths: Iterable[str | Path], make_views: ViewMaker, *, workers: int, pin_memory: bool,
+                  batch_videos: int = 1, spawn: bool = False) -> Iterator[dict]:
+    """:func:`view_loader`'s entries in the order of ``paths``, going on when one of its worker processes dies.
+
+    The videos the loader had taken and not yet given back are the suspects: each is decoded again
+    alone, in a worker of its own; the one whose worker dies again is an entry with an error, and a
+    new loader takes the paths that follow. Results stay in input order.
+    """
+    stream = iter(paths)
+    taken: deque[str] = deque()  # handed to the loader, its entry not given back yet
+
+    def feed() -> Iterator[str]:
+        for path in stream:
+            taken.append(str(path))
+            yield str(path)
+
+    options = dict(pin_memory=pin_memory, batch_videos=batch_videos, spawn=spawn)
+    while True:
+        try:
+            for entry in _read(view_loader(feed(), make_views, workers=workers, **options)):
+                taken.popleft()
+                yield entry
+            return
+        except RuntimeError as error:
+            if not workers or WORKER_DIED not in str(error):
+                raise
+            suspects = list(taken)
+            taken.clear()
+            log.warning("a decoding process died (%s): decoding its %d videos in flight again, one at a time",
+                        first_line(error), len(suspects))
+            for path in suspects:
+                yield from _alone(path, make_views, options)
+
+
+def _alone(path: str, make_views: ViewMaker, options: dict) -> Iterator[dict]:
+    """One video's entry from a worker of its own; an error entry if that worker dies."""
+    try:
+        yield from _read(view_loader([path], make_views, workers=1, **options))
+    except RuntimeError as error:
+        if WORKER_DIED not in str(error):
+            raise
+        yield {"path": path, "views": None, "error": DIED_ON_IT}
+
+
+def _read(loader: DataLoader) -> Iterator[dict]:
+    """The loader's entries; a dead worker raised where the loader is read, not wherever this process happens to be.
+
+    PyTorch's SIGCHLD handler raises a worker's death at once in the main thread, in whatever code
+    runs there (a caller writing a row, the network); without it, the loader finds the worker gone
+    within 5 s and raises from ``next``, where :func:`decoded_views` takes it up. Its handler is back
+    once the loader is done.
+    """
+    entries = iter(loader)  # the workers start, and PyTorch's handler is set with the first
+    if not hasattr(signal, "SIGCHLD") or threading.current_thread() is not threading.main_thread():
+        yield from entries  # no handler there
+        return
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        yield from entries
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
 
 
 def view_loader(paths: Iterable[str | Path], make_views: ViewMaker, *, workers: int, pin_memory: bool,

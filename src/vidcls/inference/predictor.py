@@ -32,7 +32,7 @@ from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, evaluation_clips, span_timeline, uniform_clip_starts, window_starts
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
 from vidcls.errors import VidclsError, VideoReadError
-from vidcls.inference.corpus import corpus, view_loader
+from vidcls.inference.corpus import corpus, decoded_views
 from vidcls.io import available_cores
 from vidcls.models import model_entry
 from vidcls.models.checkpoint import load_network
@@ -215,13 +215,14 @@ class Predictor:
         """Every video of ``paths`` (files and folders, streamed), in order: ``workers`` processes decode while the network runs.
 
         ``workers`` defaults to the cores available; ``batch_size`` (clips per network batch, across
-        videos) to the predictor's. A video that cannot be read is a result with its ``error``.
+        videos) to the predictor's. A video that cannot be read is a result with its ``error``, and so
+        is one whose decoding process dies on it (the run goes on with new workers).
         """
         workers = available_cores() if workers is None else workers
         batch_size = batch_size or self.batch_size
         on_gpu = torch.device(self.views.decoding.decode_device).type == "cuda"  # the views arrive on the GPU
-        loader = view_loader(corpus(paths), self.views, workers=workers, pin_memory=self.device.type == "cuda" and not on_gpu,
-                             batch_videos=-(-batch_size // self.num_clips), spawn=on_gpu)
+        loader = decoded_views(corpus(paths), self.views, workers=workers, pin_memory=self.device.type == "cuda" and not on_gpu,
+                               batch_videos=-(-batch_size // self.num_clips), spawn=on_gpu)
         with self._features_hook() if features else nullcontext() as pooled:
             yield from in_input_order(self._on_device(loader), batch_size,
                                       lambda views: self._score(views, pooled), self.clip.pool_views)
