@@ -2,6 +2,7 @@
 
 import os
 import signal
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -183,22 +184,44 @@ def test_batches_across_videos_keep_each_videos_task_and_view_pooling(tiny_check
         torch.testing.assert_close(result.probabilities, expected, atol=1e-5, rtol=1e-5)
 
 
-def test_a_video_that_kills_its_decoding_process_is_an_error_row_and_the_run_goes_on(predictor, corpus_dir, monkeypatch):
+@pytest.fixture
+def quick_death_checks(monkeypatch):
+    """PyTorch's loader looks for dead workers every 5 s; every half second here, so that a test takes seconds."""
+    from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter
+
+    monkeypatch.setattr(_MultiProcessingDataLoaderIter._try_get_data, "__defaults__", (0.5,))
+
+
+@pytest.mark.parametrize("deadly_at, slow_stream", [((2,), False), ((0, 3), True)])
+def test_videos_that_kill_their_decoding_process_are_error_rows_and_the_run_goes_on(
+        predictor, corpus_dir, monkeypatch, quick_death_checks, deadly_at, slow_stream):
+    """A worker SIGKILLed on a video (as a decoder crash or the OOM killer would): that video's row is an error.
+
+    The second case kills on the first video, while the loader is still taking paths from a slow
+    stream (a folder walk on a network disk), and once more later, on a video that may be decoded
+    again alone after the first death.
+    """
     videos = [str(path) for path in sorted(corpus_dir.rglob("*.mp4")) if path.name != "broken.mp4"]
-    deadly = videos[2]
+    deadly = {videos[i] for i in deadly_at}
     test_process, read = os.getpid(), ClipViews._views
 
     def views_or_death(self, path):
-        if str(path) == deadly and os.getpid() != test_process:  # a DataLoader worker: the kernel kills it
+        if str(path) in deadly and os.getpid() != test_process:  # a DataLoader worker: the kernel kills it
             os.kill(os.getpid(), signal.SIGKILL)
         return read(self, path)
 
+    def stream():
+        for path in videos:
+            if slow_stream:
+                time.sleep(0.3)
+            yield path
+
     monkeypatch.setattr(ClipViews, "_views", views_or_death)
-    results = list(predictor.predict_many(videos, workers=2))
-    assert callable(signal.getsignal(signal.SIGCHLD))  # PyTorch's SIGCHLD handler is back once the workers are gone
+    results = list(predictor.predict_many(stream(), workers=2))
+    assert callable(signal.getsignal(signal.SIGCHLD))  # PyTorch's SIGCHLD handler is back once the run is over
     assert [r.path for r in results] == videos  # every video once, in order, the rest predicted by new workers
-    assert [r.error for r in results] == [DIED_ON_IT if path == deadly else None for path in videos]
-    alone = {r.path: r.probabilities for r in predictor.predict_many([p for p in videos if p != deadly], workers=0)}
+    assert [r.error for r in results] == [DIED_ON_IT if path in deadly else None for path in videos]
+    alone = {r.path: r.probabilities for r in predictor.predict_many([p for p in videos if p not in deadly], workers=0)}
     for result in results:
-        if result.path != deadly:
+        if result.path not in deadly:
             torch.testing.assert_close(result.probabilities, alone[result.path])

@@ -26,6 +26,7 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Container, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -130,7 +131,7 @@ class _Keys:
         return (str(path) for path in self.paths)
 
 
-WORKER_DIED = "exited unexpectedly"  # PyTorch's words when a DataLoader worker process is gone
+WORKER_DIED = "DataLoader worker (pid"  # how each of PyTorch's messages on a dead worker process begins
 DIED_ON_IT = "its decoding process died on it (a crash in the decoder, or killed, e.g. for memory)"
 
 
@@ -142,6 +143,10 @@ def decoded_views(paths: Iterable[str | Path], make_views: ViewMaker, *, workers
     alone, in a worker of its own; the one whose worker dies again is an entry with an error, and a
     new loader takes the paths that follow. Results stay in input order.
     """
+    options = dict(pin_memory=pin_memory, batch_videos=batch_videos, spawn=spawn)
+    if not workers:
+        yield from view_loader(paths, make_views, workers=0, **options)  # nothing to die but this process
+        return
     stream = iter(paths)
     taken: deque[str] = deque()  # handed to the loader, its entry not given back yet
 
@@ -150,51 +155,74 @@ def decoded_views(paths: Iterable[str | Path], make_views: ViewMaker, *, workers
             taken.append(str(path))
             yield str(path)
 
-    options = dict(pin_memory=pin_memory, batch_videos=batch_videos, spawn=spawn)
-    while True:
-        try:
-            for entry in _read(view_loader(feed(), make_views, workers=workers, **options)):
-                taken.popleft()
-                yield entry
-            return
-        except RuntimeError as error:
-            if not workers or WORKER_DIED not in str(error):
-                raise
+    with _deaths_raised_by_the_loader():
+        while True:
+            try:
+                for entry in view_loader(feed(), make_views, workers=workers, **options):
+                    taken.popleft()
+                    yield entry
+                return
+            except RuntimeError as error:
+                if WORKER_DIED not in str(error):
+                    raise
+                reason = first_line(error)
+            # out of the except block: the dead loader (held by the error's traceback) shuts its other workers down
             suspects = list(taken)
             taken.clear()
-            log.warning("a decoding process died (%s): decoding its %d videos in flight again, one at a time",
-                        first_line(error), len(suspects))
+            log.warning("a decoding process died (%s): the %d video(s) in flight from %s are decoded again, one at a time",
+                        reason, len(suspects), suspects[0] if suspects else "-")
             for path in suspects:
-                yield from _alone(path, make_views, options)
+                yield _alone(path, make_views, options)
 
 
-def _alone(path: str, make_views: ViewMaker, options: dict) -> Iterator[dict]:
+def _alone(path: str, make_views: ViewMaker, options: dict) -> dict:
     """One video's entry from a worker of its own; an error entry if that worker dies."""
     try:
-        yield from _read(view_loader([path], make_views, workers=1, **options))
+        for entry in view_loader([path], make_views, workers=1, **options):
+            return entry
     except RuntimeError as error:
         if WORKER_DIED not in str(error):
             raise
-        yield {"path": path, "views": None, "error": DIED_ON_IT}
+    return {"path": path, "views": None, "error": DIED_ON_IT}
 
 
-def _read(loader: DataLoader) -> Iterator[dict]:
-    """The loader's entries; a dead worker raised where the loader is read, not wherever this process happens to be.
+_readers = 0  # decoded_views now reading (nested or interleaved): PyTorch's handler is back when none is
+_pytorch_handler = signal.SIG_DFL  # set aside while any is
 
-    PyTorch's SIGCHLD handler raises a worker's death at once in the main thread, in whatever code
-    runs there (a caller writing a row, the network); without it, the loader finds the worker gone
-    within 5 s and raises from ``next``, where :func:`decoded_views` takes it up. Its handler is back
-    once the loader is done.
+
+@contextmanager
+def _deaths_raised_by_the_loader() -> Iterator[None]:
+    """While open, a dead worker is raised where a loader is read, not wherever this process happens to be.
+
+    PyTorch's SIGCHLD handler (one for the process, set when the first loader starts its workers)
+    raises a worker's death at once in the main thread, in whatever code runs there: a caller
+    writing a row, the network. Set aside, the loader finds the worker gone within 5 s and raises
+    from ``next``, where :func:`decoded_views` takes it up. It is set first, so that the first
+    loader's workers do not bring it back.
     """
-    entries = iter(loader)  # the workers start, and PyTorch's handler is set with the first
+    global _readers, _pytorch_handler
     if not hasattr(signal, "SIGCHLD") or threading.current_thread() is not threading.main_thread():
-        yield from entries  # no handler there
+        yield  # signal handlers are set from the main thread only
         return
-    previous = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if _readers == 0:
+        _install_pytorch_handler()
+        _pytorch_handler = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _readers += 1
     try:
-        yield from entries
+        yield
     finally:
-        signal.signal(signal.SIGCHLD, previous)
+        _readers -= 1
+        if _readers == 0 and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGCHLD, _pytorch_handler)
+
+
+def _install_pytorch_handler() -> None:
+    """PyTorch's SIGCHLD handler, as its loaders set it once per process (a no-op when it is set or unknown)."""
+    from torch.utils.data._utils import signal_handling
+
+    install = getattr(signal_handling, "_set_SIGCHLD_handler", None)  # private; present in torch 2.x
+    if install is not None:
+        install()
 
 
 def view_loader(paths: Iterable[str | Path], make_views: ViewMaker, *, workers: int, pin_memory: bool,
