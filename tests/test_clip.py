@@ -117,6 +117,7 @@ def test_segment_sampling_is_stored_and_described():
     clip = ClipSpec(sampling="segment")
     assert ClipSpec.from_dict(clip.to_dict()) == clip and ClipSpec.from_dict({}).sampling == "dense"
     assert "equal parts" in clip.eval_preprocessing()["frame_times"]
+    assert "clip_duration" not in clip.eval_preprocessing() and "clip_duration" in ClipSpec().eval_preprocessing()
 
 
 def test_a_square_resize_and_its_filter_are_stored_and_described():

@@ -56,3 +56,21 @@ def test_timeline_page_lists_the_json_segments(tiny_checkpoint, synth_root, tmp_
     rows = browser.evaluate("[...document.querySelectorAll('table.segments tbody tr')].map(r => [...r.cells].map(c => c.textContent))")
     assert rows == [[f"{s['start']:.2f}", f"{s['end']:.2f}", s["label"], f"{100 * s['score']:.1f} %"] for s in entry["segments"]]
     assert browser.evaluate("document.querySelector('.axis .end').textContent") == f"{entry['segments'][-1]['end']:.2f} s"
+
+
+def test_a_multilabel_page_shows_the_json_labels_under_the_threshold_given(multilabel_checkpoint, synth_root, tmp_path,
+                                                                          capsys, browser):
+    video = synth_root / "test" / "moving_left" / "moving_left_0000.mp4"
+    page = tmp_path / "labels.html"
+    status, (entry,) = predict(capsys, "--checkpoint", multilabel_checkpoint, "--threshold", 0.3, "--html", page, video)
+    assert status == 0 and browser.load(page) == []
+    assert browser.evaluate("document.querySelector('.labels').textContent") == (
+        f"{'classes' if entry['labels'] else 'no class'} with probability 0.3 or more")
+    assert cards(browser)[0]["classes"] == [p["class"] for p in entry["labels"]]
+    page = tmp_path / "timeline.html"
+    status, (entry,) = predict(capsys, "--checkpoint", multilabel_checkpoint, "--threshold", 0.3, "--timeline",
+                               "--stride", 0.5, "--html", page, video)
+    assert status == 0 and browser.load(page) == []
+    rows = browser.evaluate("[...document.querySelectorAll('table.window-labels tbody tr')].map(r => r.cells[2].textContent)")
+    assert rows == [", ".join(f"{p['class']} ({100 * p['probability']:.1f} %)" for p in w["labels"]) or "none"
+                    for w in entry["windows"]]

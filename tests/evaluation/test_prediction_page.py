@@ -47,5 +47,5 @@ def test_a_multilabel_entry_shows_the_classes_at_or_above_the_threshold(tmp_path
     shown = browser.evaluate("""[...document.querySelectorAll('.card.video')].map(card => ({
         rule: card.querySelector('.labels').textContent,
         classes: [...card.querySelectorAll('.bars .name')].map(name => name.textContent)}))""")
-    assert shown == [{"rule": "classes with probability 0.50 or more", "classes": ["pouring", "stirring"]},
-                     {"rule": "no class with probability 0.50 or more", "classes": []}]
+    assert shown == [{"rule": "classes with probability 0.5 or more", "classes": ["pouring", "stirring"]},
+                     {"rule": "no class with probability 0.5 or more", "classes": []}]

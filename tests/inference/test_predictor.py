@@ -219,9 +219,21 @@ def test_segment_sampling_checkpoints_predict_on_their_parts(tiny_checkpoint, ma
     seen.clear()
     predictor.timeline(video, window=1.0, stride=1.0)  # each 1 s window's own 4 parts of 3 frames
     assert (torch.cat(seen).mean(dim=(1, 3, 4)) * 255 / 10).round().int().tolist() == [[1, 4, 7, 10], [13, 16, 19, 22]]
-    with pytest.raises(VidclsError, match="no window length comes with it: give one"):
+    with pytest.raises(VidclsError, match="no window length comes with it: give timeline"):
         predictor.timeline(video)  # the clip's clip_duration is no training window here
-    assert "clip_duration" not in clip.eval_preprocessing() and "clip_duration" in ClipSpec().eval_preprocessing()
+
+
+def test_a_segment_checkpoints_timeline_needs_its_window_given(tiny_checkpoint, make_counter_video, tmp_path, capsys):
+    checkpoint = torch.load(tiny_checkpoint, map_location="cpu", weights_only=False)
+    checkpoint["hyper_parameters"]["clip"] = {**checkpoint["hyper_parameters"]["clip"], "sampling": "segment"}
+    torch.save(checkpoint, tmp_path / "segments.ckpt")
+    video = make_counter_video(num_frames=24, fps=12)
+    with pytest.raises(SystemExit) as exit_:
+        main(["predict", "--checkpoint", str(tmp_path / "segments.ckpt"), "--timeline", "--json", str(video)])
+    captured = capsys.readouterr()
+    assert exit_.value.code == 2 and captured.out == "" and captured.err.strip().endswith("give --window SECONDS")
+    status, out = predict(capsys, "--checkpoint", tmp_path / "segments.ckpt", "--timeline", "--window", 1, "--json", video)
+    assert status == 0 and len(json.loads(out)[0]["windows"]) == 3  # 2 s: 1 s windows every 0.5 s
 
 
 def test_a_multilabel_timeline_marks_each_windows_classes_above_the_threshold(multilabel_checkpoint, synth_root, capsys,

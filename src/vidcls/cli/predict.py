@@ -5,7 +5,8 @@ A video is scored over the checkpoint's test views (``test_clips`` × ``test_cro
 others go on; the exit status is 1 when any failed, so scripts notice. A multi-label checkpoint's
 probabilities are sigmoids: each video (and each timeline window) also lists as ``labels`` every
 class whose probability reaches ``--threshold``, however many, and the table shows those. ``--html FILE`` also draws the results as a page: per video
-a strip of its frames, and its top-k as bars or its timeline as coloured segments.
+a strip of its frames, and its top-k as bars (a multi-label network's: its labels), or its timeline as
+coloured segments (a multi-label network's: also each window's labels).
 
 ``--output FILE.jsonl`` is for corpora: a row per video appended as it finishes (a rerun skips the
 videos there), ``--features`` beside it, ``--shard I/N`` or a launcher's ``RANK``/``WORLD_SIZE`` for
@@ -21,6 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +60,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                         help="multi-label checkpoints: list every class whose probability reaches this (default 0.5)")
     parser.add_argument("--timeline", action="store_true", help="predict sliding windows and merge them into segments")
-    parser.add_argument("--window", type=float, metavar="SECONDS", help="window length (default: the training clip)")
+    parser.add_argument("--window", type=float, metavar="SECONDS",
+                        help="window length (default: the training clip; a segment-sampled checkpoint needs it given)")
     parser.add_argument("--stride", type=float, metavar="SECONDS", help="window step (default: half a window)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--html", metavar="FILE", help="also write a page with each video's frames and predictions")
@@ -124,6 +127,9 @@ def main(argv: Sequence[str]) -> int:
         **chosen,  # the Predictor's defaults otherwise
     )
 
+    if args.timeline and args.window is None and predictor.views.segments:
+        parser.error(f"--timeline: {args.checkpoint} samples its frames from parts of whole videos, so no window length "
+                     "comes with it: give --window SECONDS")
     # multi-label: rank every class, so that each one above the threshold is listed, not only the top k
     threshold = args.threshold if predictor.task == "multilabel" else None
     ranks = len(predictor.classes) if threshold is not None else args.top_k
@@ -173,7 +179,11 @@ def main(argv: Sequence[str]) -> int:
     if args.html:
         from vidcls.evaluation.prediction_page import write_prediction_page
 
-        previews = {entry["path"]: predictor.preview(entry["path"]) for entry in entries if "error" not in entry}
+        previews = {}
+        for entry in entries:
+            if "error" not in entry:
+                with suppress(VideoReadError):  # read a moment ago; gone since: the page shows it without frames
+                    previews[entry["path"]] = predictor.preview(entry["path"])
         print(f"page: {write_prediction_page(args.html, entries, previews, args.checkpoint, threshold)}", file=sys.stderr)
     if args.json:
         print(json.dumps(entries, indent=2))

@@ -1,8 +1,9 @@
-"""The page of ``vidcls predict --html``: per video a strip of its frames and its top-k as bars, or its timeline.
+"""The page of ``vidcls predict --html``: per video a strip of its frames and its top-k (or labels) as bars, or its timeline.
 
 It draws the entries ``vidcls predict --json`` prints (``path`` with ``predictions``, or
 ``windows`` and ``segments``, or ``error``), so the page and the JSON say the same; a multi-label
-network's entry (with ``labels``) shows its classes at or above the threshold, as the table does. A timeline is
+network's entry (with ``labels``) shows its classes at or above the threshold, as the table does, and
+its timeline each window's. A timeline is
 a coloured bar of its segments over the video's duration, under the frame strip (both span the
 video, frame ``i`` of ``n`` at the centre of its ``i``-th part), with a time axis and a table.
 """
@@ -49,6 +50,8 @@ def _video_card(entry: Mapping, frames: torch.Tensor | None, colours: _ClassColo
             parts.append(image(frame_strip(frames), f"frames of {entry['path']}", "strip span" if "segments" in entry else "strip"))
         if "segments" in entry:
             parts.append(_timeline(entry["segments"], colours))
+            if entry["windows"] and "labels" in entry["windows"][0]:  # multi-label: the bar is each window's top class
+                parts.append(_window_labels(entry["windows"], threshold))
         elif "labels" in entry:  # multi-label: the classes the network says are there, however many
             parts.append(_labels(entry["labels"], threshold))
         else:
@@ -56,11 +59,27 @@ def _video_card(entry: Mapping, frames: torch.Tensor | None, colours: _ClassColo
     return f'<div class="card video">{"".join(parts)}</div>'
 
 
+def _rule(threshold: float | None) -> str:
+    return f"probability {threshold:g} or more" if threshold is not None else "probability at or above the threshold"
+
+
 def _labels(labels: Sequence[Mapping], threshold: float | None) -> str:
-    rule = f"probability {threshold:.2f} or more" if threshold is not None else "above the threshold"
     if not labels:
-        return f'<p class="muted labels">no class with {rule}</p>'
-    return f'<p class="muted labels">classes with {rule}</p>' + ranked_bars([(p["class"], p["probability"]) for p in labels])
+        return f'<p class="muted labels">no class with {_rule(threshold)}</p>'
+    return (f'<p class="muted labels">classes with {_rule(threshold)}</p>'
+            + ranked_bars([(p["class"], p["probability"]) for p in labels]))
+
+
+def _window_labels(windows: Sequence[Mapping], threshold: float | None) -> str:
+    """A multi-label timeline's windows with every class they hold, as the table of ``vidcls predict --timeline`` lists them."""
+    def named(labels: Sequence[Mapping]) -> str:
+        return ", ".join(f"{escape(p['class'])} ({percent(p['probability'])})" for p in labels) or "none"
+
+    rows = "".join(f'<tr><td class="number">{w["start"]:.2f}</td><td class="number">{w["end"]:.2f}</td>'
+                   f'<td>{named(w["labels"])}</td></tr>' for w in windows)
+    return (f'<p class="muted labels">each window\'s classes with {_rule(threshold)}</p>'
+            '<table class="window-labels"><thead><tr><th class="number">start (s)</th><th class="number">end (s)</th>'
+            f'<th>classes</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
 def _timeline(segments: Sequence[Mapping], colours: _ClassColours) -> str:

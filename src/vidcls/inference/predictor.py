@@ -157,8 +157,9 @@ class Predictor:
     clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
     a time, across videos in :meth:`predict_many`. A video whose frames exceed ``max_pixels`` or
     that lasts over ``max_duration`` seconds (None: no limit) is refused from its header, before
-    decoding, with a :class:`VideoReadError`. Videos are read with ``decoding`` (a video's views
-    taking longer than its ``decode_timeout`` are given up, with an error). ``precision="bf16"``
+    decoding, with a :class:`VideoReadError`. Videos are read with ``decoding`` (in :meth:`predict_many`
+    and :meth:`predict`, a video's views taking longer than its ``decode_timeout`` are given up,
+    with an error; a timeline reads on). ``precision="bf16"``
     runs the network under autocast. ``feature_layer`` names the classifier module (the model
     family's head) whose input :meth:`predict_many` returns as features.
     """
@@ -246,8 +247,8 @@ class Predictor:
         A checkpoint trained on segments (TSN's parts of whole videos) has no clip duration: its window is given.
         """
         if window is None and self.views.segments:
-            raise VidclsError(f"{path}: this checkpoint samples its frames from parts of whole videos, so no window "
-                              "length comes with it: give one (--window SECONDS, or timeline(window=SECONDS))")
+            raise VidclsError("timeline: this checkpoint samples its frames from parts of whole videos, so no window "
+                              "length comes with it: give timeline(window=SECONDS)")
         window = window or self.clip.clip_duration
         with self.views.open(path) as reader:
             info = reader.info

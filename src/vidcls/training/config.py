@@ -85,11 +85,15 @@ class VidclsCLI(LightningCLI):
 
 
 def _given_classes(config) -> list[str] | None:
-    """The class list of the run being launched, as :func:`run_classes` will decide it (None where it cannot tell yet)."""
+    """The class list of the run being launched, by :func:`run_classes`' rule (None where the data cannot tell yet).
+
+    Where the data's classes cannot be read (or a ``--data.classes`` disagrees), the model's given
+    ones are the run's: the disagreement is refused, in one line, when the run is linked.
+    """
     try:
         return run_classes(config.model.classes, VideoDataModule(**config.data.as_dict()))
     except VidclsError:
-        return None
+        return list(config.model.classes) if config.model.classes else None
 
 
 def _not_a_tip(record: logging.LogRecord) -> bool:
