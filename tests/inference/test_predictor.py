@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -16,7 +17,8 @@ from vidcls.data.sources import VideoSample
 from vidcls.data.transforms import multi_view_transform
 from vidcls.datatools.synthetic import SynthConfig, render_video, write_video
 from vidcls.errors import VidclsError
-from vidcls.inference.predictor import Predictor, Window, merge_windows
+from vidcls.inference.predictor import Predictor
+from vidcls.inference.timeline import Window, merge_windows
 from vidcls.models.checkpoint import load_network
 
 
@@ -234,6 +236,31 @@ def test_a_segment_checkpoints_timeline_needs_its_window_given(tiny_checkpoint, 
     assert exit_.value.code == 2 and captured.out == "" and captured.err.strip().endswith("give --window SECONDS")
     status, out = predict(capsys, "--checkpoint", tmp_path / "segments.ckpt", "--timeline", "--window", 1, "--json", video)
     assert status == 0 and len(json.loads(out)[0]["windows"]) == 3  # 2 s: 1 s windows every 0.5 s
+
+
+def test_a_timeline_past_the_decode_timeout_is_an_error_row_and_the_run_goes_on(tiny_checkpoint, synth_root, tmp_path,
+                                                                                 monkeypatch, capsys):
+    from vidcls.data.decoding import VideoReader
+
+    stuck, fine = sorted((synth_root / "test" / "moving_left").glob("*.mp4"))[:2]
+    release = threading.Event()
+    real_frames_at = VideoReader.frames_at
+
+    def frames_at(reader, times):
+        if reader.path == stuck:
+            release.wait(10)  # stands for FFmpeg stuck on a pathological file
+        return real_frames_at(reader, times)
+
+    monkeypatch.setattr(VideoReader, "frames_at", frames_at)
+    output = tmp_path / "timelines.jsonl"
+    try:
+        status, _ = predict(capsys, "--checkpoint", tiny_checkpoint, "--timeline", "--stride", 0.5, "--decode-timeout", 0.5,
+                            "--output", output, stuck, fine)
+    finally:
+        release.set()
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert status == 1 and rows[0] == {"path": str(stuck), "error": "decoding took longer than 0.5 s"}
+    assert rows[1]["path"] == str(fine) and len(rows[1]["windows"]) > 1
 
 
 def test_a_multilabel_timeline_marks_each_windows_classes_above_the_threshold(multilabel_checkpoint, synth_root, capsys,

@@ -38,7 +38,7 @@ from vidcls.errors import VidclsError, VideoReadError
 from vidcls.task import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
-    from vidcls.inference.predictor import Ranked, Timeline
+    from vidcls.inference.timeline import Ranked, Timeline
 
 Entry = dict  # {"path": ..., then "predictions", or "windows" and "segments", or "error"}
 PRECISIONS = ("32", "bf16")

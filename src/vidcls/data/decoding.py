@@ -54,6 +54,10 @@ class DecoderSettings:
                            device=self.decode_device)
 
 
+class DecodeTimeout(VideoReadError):
+    """A decoding call past its deadline: it still runs on its own thread, with whatever it was given."""
+
+
 class DecodeDeadline:
     """Runs a decoding call on a thread of its own and gives it up after ``timeout`` seconds (None or 0: waits).
 
@@ -71,7 +75,11 @@ class DecodeDeadline:
         return {**self.__dict__, "_thread": None}
 
     def run(self, path: str | Path, call: Callable[..., Result], *args: object) -> Result:
-        """``call(*args)``, or a :class:`VideoReadError` naming ``path`` once ``timeout`` seconds have passed."""
+        """``call(*args)``, or a :class:`DecodeTimeout` naming ``path`` once ``timeout`` seconds have passed.
+
+        Calls run one after another on the same thread until one is given up: an object opened by
+        one call (a reader) can be used by the next ones and never by two threads at once.
+        """
         if not self.timeout:
             return call(*args)
         if self._thread is None or self._process != os.getpid():
@@ -83,7 +91,7 @@ class DecodeDeadline:
         except FutureTimeout:
             self._thread.shutdown(wait=False)
             self._thread = None
-            raise VideoReadError.for_file(path, f"decoding took longer than {self.timeout:g} s") from None
+            raise DecodeTimeout.for_file(path, f"decoding took longer than {self.timeout:g} s") from None
 
 
 class VideoReader:

@@ -10,7 +10,8 @@ clip's dense or segment sampling) → :class:`~vidcls.data.decoding.VideoReader`
 the views by the clip's ``view_pooling``. :class:`ClipViews` builds a video's views
 (picklable, so DataLoader workers build them too); :meth:`Predictor.predict_many` streams many
 videos through workers (:mod:`vidcls.inference.corpus`) and runs their clips in batches across
-videos, and :meth:`Predictor.predict` is that path for one video.
+videos, and :meth:`Predictor.predict` is that path for one video; :meth:`Predictor.timeline` gives
+:mod:`vidcls.inference.timeline`'s windows and segments.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
-from itertools import groupby
 from pathlib import Path
 from typing import Literal
 
@@ -27,50 +27,19 @@ import torch
 from torch import nn
 
 from vidcls.clip import ClipSpec
-from vidcls.data.decoding import DecodeDeadline, DecoderSettings, VideoReader
+from vidcls.data.decoding import DecodeDeadline, DecoderSettings, DecodeTimeout, VideoReader
 from vidcls.data.info import DEFAULT_MAX_PIXELS, check_bounds
 from vidcls.data.sampling import clip_frame_times, evaluation_clips, span_timeline, uniform_clip_starts, window_starts
 from vidcls.data.transforms import eval_transform, multi_view_transform, unnormalise
 from vidcls.errors import VidclsError, VideoReadError
 from vidcls.inference.corpus import corpus, decoded_views
+from vidcls.inference.timeline import Ranked, Timeline, Window, merge_windows
 from vidcls.io import available_cores
 from vidcls.models import model_entry
 from vidcls.models.checkpoint import load_network
 from vidcls.task import DEFAULT_TASK, Task, scores
 
-Ranked = list[tuple[str, float]]  # (class name, probability), most probable first
 Precision = Literal["32", "bf16"]
-
-
-@dataclass(frozen=True)
-class Window:
-    """One sliding window: its span (seconds from the video's start) and its top-k classes."""
-
-    start: float
-    end: float
-    predictions: Ranked
-
-    @property
-    def label(self) -> str:
-        return self.predictions[0][0]
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Consecutive windows with the same top-1 class; ``score`` is that class's mean probability over them."""
-
-    start: float
-    end: float
-    label: str
-    score: float
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """A long video's windows in time order, and the segments they merge into."""
-
-    windows: list[Window]
-    segments: list[Segment]
 
 
 class ClipViews:
@@ -92,7 +61,7 @@ class ClipViews:
         self.max_pixels = max_pixels
         self.max_duration = max_duration
         self.decoding = decoding
-        self._deadline = DecodeDeadline(decoding.decode_timeout)
+        self.deadline = DecodeDeadline(decoding.decode_timeout)  # for each video's views; a timeline's each batch
 
     @property
     def segments(self) -> bool:
@@ -104,7 +73,7 @@ class ClipViews:
 
         Given up after the decoding settings' ``decode_timeout`` seconds: one pathological file must not stall a corpus.
         """
-        return self._deadline.run(path, self._views, path)
+        return self.deadline.run(path, self._views, path)
 
     def _views(self, path: str | Path) -> torch.Tensor:
         with self.open(path) as reader:
@@ -157,9 +126,9 @@ class Predictor:
     clips of their own, each with its crops. Clips (each with its crops) are run ``batch_size`` at
     a time, across videos in :meth:`predict_many`. A video whose frames exceed ``max_pixels`` or
     that lasts over ``max_duration`` seconds (None: no limit) is refused from its header, before
-    decoding, with a :class:`VideoReadError`. Videos are read with ``decoding`` (in :meth:`predict_many`
-    and :meth:`predict`, a video's views taking longer than its ``decode_timeout`` are given up,
-    with an error; a timeline reads on). ``precision="bf16"``
+    decoding, with a :class:`VideoReadError`. Videos are read with ``decoding``: a video's views (a
+    timeline's batch of windows) taking longer than its ``decode_timeout`` are given up, with an
+    error. ``precision="bf16"``
     runs the network under autocast. ``feature_layer`` names the classifier module (the model
     family's head) whose input :meth:`predict_many` returns as features.
     """
@@ -250,7 +219,9 @@ class Predictor:
             raise VidclsError("timeline: this checkpoint samples its frames from parts of whole videos, so no window "
                               "length comes with it: give timeline(window=SECONDS)")
         window = window or self.clip.clip_duration
-        with self.views.open(path) as reader:
+        deadline = self.views.deadline  # each batch of windows decoded within the decoding settings' timeout
+        reader = deadline.run(path, self.views.open, path)
+        try:
             info = reader.info
             starts = window_starts(info, window, stride or window / 2)
             if self.views.segments:  # each window's parts
@@ -258,13 +229,17 @@ class Predictor:
                                                self.clip.num_frames, window, segments=True)[0] for start in starts]
             else:
                 clip_times = [clip_frame_times(start, window, self.clip.num_frames, info.fps) for start in starts]
-            batches = (self.views.clips(reader, clip_times[i : i + self.batch_size])
+            batches = (deadline.run(path, self.views.clips, reader, clip_times[i : i + self.batch_size])
                        for i in range(0, len(clip_times), self.batch_size))
             probabilities = torch.cat([self._score(views, None)[0] for views in batches])
-            windows = [
-                Window(start - info.begin, min(start + window, info.end) - info.begin, self.ranked(p, top_k))
-                for start, p in zip(starts, probabilities)
-            ]
+        except DecodeTimeout:
+            raise  # the reader stays with the call still running on the deadline's abandoned thread
+        except BaseException:
+            reader.close()
+            raise
+        reader.close()
+        windows = [Window(start - info.begin, min(start + window, info.end) - info.begin, self.ranked(p, top_k))
+                   for start, p in zip(starts, probabilities)]
         return Timeline(windows, merge_windows(windows, info.duration))
 
     def ranked(self, probabilities: torch.Tensor, top_k: int) -> Ranked:
@@ -378,20 +353,3 @@ def _run_batch(queued: deque[tuple[_Video, torch.Tensor]], batch_size: int, scor
         video.scored += take
         first += take
     return taken
-
-
-def merge_windows(windows: Sequence[Window], duration: float) -> list[Segment]:
-    """Runs of windows with the same top-1 class as segments that tile ``[0, duration]``.
-
-    Windows overlap, so each owns the time nearer its centre than any other window's centre;
-    a segment's score is the mean top-1 probability of its windows.
-    """
-    centres = [(w.start + w.end) / 2 for w in windows]
-    bounds = [0.0, *((a + b) / 2 for a, b in zip(centres, centres[1:])), duration]
-    segments = []
-    for label, group in groupby(enumerate(windows), key=lambda item: item[1].label):
-        run = list(group)
-        first, last = run[0][0], run[-1][0]
-        score = sum(w.predictions[0][1] for _, w in run) / len(run)
-        segments.append(Segment(bounds[first], bounds[last + 1], label, score))
-    return segments
