@@ -162,10 +162,10 @@ def decoded_views(paths: Iterable[str | Path], make_views: ViewMaker, *, workers
                     taken.popleft()
                     yield entry
                 return
-            except RuntimeError as error:
-                if WORKER_DIED not in str(error):
+            except (RuntimeError, EOFError, ConnectionError) as error:
+                if not _worker_died(error):
                     raise
-                reason = first_line(error)
+                reason = first_line(error) or type(error).__name__
             # out of the except block: the dead loader (held by the error's traceback) shuts its other workers down
             suspects = list(taken)
             taken.clear()
@@ -180,10 +180,19 @@ def _alone(path: str, make_views: ViewMaker, options: dict) -> dict:
     try:
         for entry in view_loader([path], make_views, workers=1, **options):
             return entry
-    except RuntimeError as error:
-        if WORKER_DIED not in str(error):
+    except (RuntimeError, EOFError, ConnectionError) as error:
+        if not _worker_died(error):
             raise
     return {"path": path, "views": None, "error": DIED_ON_IT}
+
+
+def _worker_died(error: Exception) -> bool:
+    """PyTorch's error for a dead worker, or an entry of a dead worker that can no longer be fetched.
+
+    An entry's tensors cross as file descriptors that its worker hands over when asked: a worker
+    that died after sending one leaves the receiving end with an EOFError or a refused connection.
+    """
+    return isinstance(error, (EOFError, ConnectionError)) or WORKER_DIED in str(error)
 
 
 _readers = 0  # decoded_views now reading (nested or interleaved): PyTorch's handler is back when none is
