@@ -3,6 +3,7 @@ import csv
 import pytest
 import torch
 
+from tests.helpers.decoding import stuck_on
 from vidcls.data.dataset import VideoClipDataset
 from vidcls.data.decoding import DecoderSettings
 from vidcls.data.sources import Span, VideoSample
@@ -61,28 +62,13 @@ def test_repeated_clips_are_random_clips_at_the_requested_times(make_counter_vid
 
 
 def test_a_decode_past_the_timeout_is_replaced_and_logged(make_counter_video, tmp_path, monkeypatch):
-    import threading
-
-    from vidcls.data.decoding import VideoReader
-
     slow = make_counter_video("slow.mp4")
     good = [VideoSample(make_counter_video(f"good{i}.mp4"), i) for i in range(2)]
-    release = threading.Event()
-    real_frames_at = VideoReader.frames_at
-
-    def frames_at(reader, times):
-        if reader.path == slow:
-            release.wait(10)  # stands for FFmpeg stuck on a pathological file
-        return real_frames_at(reader, times)
-
-    monkeypatch.setattr(VideoReader, "frames_at", frames_at)
     dataset = make_dataset([*good, VideoSample(slow, 7)], tmp_path, decoding=DecoderSettings(decode_timeout=0.5))
-    try:
+    with stuck_on(slow, monkeypatch):
         item = dataset[2]
         assert item["label"] in (0, 1)
         assert dataset[0]["label"] == 0  # later reads work on a fresh thread
-    finally:
-        release.set()
     rows = (tmp_path / "bad_videos.csv").read_text().splitlines()
     assert rows and set(rows) == {f"{slow},decoding took longer than 0.5 s"}
 

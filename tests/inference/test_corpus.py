@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.helpers.decoding import stuck_on
 from vidcls.clip import ClipSpec
 from vidcls.data.sources import is_video
 from vidcls.datatools.shards import Shard
@@ -148,25 +149,12 @@ def test_workers_decode_a_network_batch_ahead(tiny_checkpoint, tmp_path):
 
 
 def test_a_video_past_the_decode_timeout_is_an_error_and_the_run_goes_on(tiny_checkpoint, corpus_dir, monkeypatch):
-    import threading
-
-    from vidcls.data.decoding import DecoderSettings, VideoReader
+    from vidcls.data.decoding import DecoderSettings
 
     videos = sorted((corpus_dir / "a").iterdir())
-    release = threading.Event()
-    real_frames_at = VideoReader.frames_at
-
-    def frames_at(reader, times):
-        if reader.path == videos[1]:
-            release.wait(10)  # stands for FFmpeg stuck on a pathological file
-        return real_frames_at(reader, times)
-
-    monkeypatch.setattr(VideoReader, "frames_at", frames_at)
     predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu", decoding=DecoderSettings(decode_timeout=0.5))
-    try:
+    with stuck_on(videos[1], monkeypatch):
         results = list(predictor.predict_many(videos, workers=0))
-    finally:
-        release.set()
     assert [r.error for r in results] == [None, "decoding took longer than 0.5 s", None, None]
 
 

@@ -2,13 +2,13 @@
 
 import json
 import shutil
-import threading
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
+from tests.helpers.decoding import stuck_on
 from vidcls.cli import main
 from vidcls.clip import ClipSpec
 from vidcls.data.dataset import VideoClipDataset
@@ -240,24 +240,11 @@ def test_a_segment_checkpoints_timeline_needs_its_window_given(tiny_checkpoint, 
 
 def test_a_timeline_past_the_decode_timeout_is_an_error_row_and_the_run_goes_on(tiny_checkpoint, synth_root, tmp_path,
                                                                                  monkeypatch, capsys):
-    from vidcls.data.decoding import VideoReader
-
     stuck, fine = sorted((synth_root / "test" / "moving_left").glob("*.mp4"))[:2]
-    release = threading.Event()
-    real_frames_at = VideoReader.frames_at
-
-    def frames_at(reader, times):
-        if reader.path == stuck:
-            release.wait(10)  # stands for FFmpeg stuck on a pathological file
-        return real_frames_at(reader, times)
-
-    monkeypatch.setattr(VideoReader, "frames_at", frames_at)
     output = tmp_path / "timelines.jsonl"
-    try:
+    with stuck_on(stuck, monkeypatch):
         status, _ = predict(capsys, "--checkpoint", tiny_checkpoint, "--timeline", "--stride", 0.5, "--decode-timeout", 0.5,
                             "--output", output, stuck, fine)
-    finally:
-        release.set()
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert status == 1 and rows[0] == {"path": str(stuck), "error": "decoding took longer than 0.5 s"}
     assert rows[1]["path"] == str(fine) and len(rows[1]["windows"]) > 1
