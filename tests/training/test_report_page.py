@@ -23,6 +23,17 @@ def shown_percent(text):
     return float(re.fullmatch(r"([\d.]+) %", text).group(1)) / 100
 
 
+def assert_per_class_table_is_the_csv(browser, folder, columns):
+    """The page's per-class table, row by row, is per_class.csv's ``columns`` (the last a fraction, shown in %); its rows."""
+    rows = browser.evaluate("[...document.querySelectorAll('table.sortable tbody tr')]"
+                            ".map(row => [...row.cells].map(cell => cell.textContent))")
+    with open(folder / "per_class.csv", newline="") as handle:
+        expected = [[*(row[name] for name in columns[:-1]), float(row[columns[-1]])] for row in csv.DictReader(handle)]
+    assert [[*cells[:-1], shown_percent(cells[-1])] for cells in rows] == [
+        [*row[:-1], pytest.approx(row[-1], abs=5e-4)] for row in expected]
+    return expected
+
+
 def test_report_page_shows_the_numbers_of_report_json(tested_run, browser):
     folder, checkpoint = tested_run
     report = json.loads((folder / "report.json").read_text())
@@ -37,12 +48,7 @@ def test_report_page_shows_the_numbers_of_report_json(tested_run, browser):
     assert summary["checkpoint"] == report["checkpoint"] == str(checkpoint)
     assert summary["model"] == "simple3d" and "num_frames 4" in summary["clip"] and "crop_size 32" in summary["clip"]
 
-    rows = browser.evaluate("[...document.querySelectorAll('table.sortable tbody tr')]"
-                            ".map(row => [...row.cells].map(cell => cell.textContent))")
-    with open(folder / "per_class.csv", newline="") as handle:
-        expected = [[row["class"], row["videos"], row["correct"], float(row["accuracy"])] for row in csv.DictReader(handle)]
-    assert [[name, videos, correct, shown_percent(accuracy)] for name, videos, correct, accuracy in rows] == [
-        [name, videos, correct, pytest.approx(accuracy, abs=5e-4)] for name, videos, correct, accuracy in expected]
+    assert_per_class_table_is_the_csv(browser, folder, ("class", "videos", "correct", "accuracy"))
 
 
 def test_report_page_sorts_by_accuracy_and_shows_the_surest_errors_with_their_frames(tested_run, browser, few_classes):
@@ -89,12 +95,7 @@ def test_a_multilabel_report_page_shows_ap_per_class_and_the_surest_label_errors
     assert shown_percent(summary["mAP"]) == pytest.approx(report["mAP"], abs=5e-5)
     assert int(summary["false_positives"]) == report["false_positives"]
 
-    rows = browser.evaluate("[...document.querySelectorAll('table.sortable tbody tr')]"
-                            ".map(row => [...row.cells].map(cell => cell.textContent))")
-    with open(folder / "per_class.csv", newline="") as handle:
-        expected = [[row["class"], row["positives"], row["predicted"], float(row["ap"])] for row in csv.DictReader(handle)]
-    assert [[name, positives, predicted, shown_percent(ap)] for name, positives, predicted, ap in rows] == [
-        [name, positives, predicted, pytest.approx(ap, abs=5e-4)] for name, positives, predicted, ap in expected]
+    expected = assert_per_class_table_is_the_csv(browser, folder, ("class", "positives", "predicted", "ap"))
     ap = "[...document.querySelectorAll('table.sortable tbody tr')].map(row => +row.cells[3].dataset.value)"
     browser.evaluate("document.querySelectorAll('table.sortable th')[3].click()")
     assert browser.evaluate(ap) == sorted(row[3] for row in expected)
