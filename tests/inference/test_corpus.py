@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
 from tests.helpers.decoding import stuck_on
 from vidcls.clip import ClipSpec
@@ -204,9 +205,11 @@ def test_videos_that_kill_their_decoding_process_are_error_rows_and_the_run_goes
                 time.sleep(0.3)
             yield path
 
+    list(DataLoader(range(2), num_workers=1))  # the SIGCHLD handler a plain loader leaves (PyTorch's, unless removed)
+    left_by_a_loader = signal.getsignal(signal.SIGCHLD)
     monkeypatch.setattr(ClipViews, "_views", views_or_death)
     results = list(predictor.predict_many(stream(), workers=2))
-    assert callable(signal.getsignal(signal.SIGCHLD))  # PyTorch's SIGCHLD handler is back once the run is over
+    assert signal.getsignal(signal.SIGCHLD) is left_by_a_loader  # given back once the run is over
     assert [r.path for r in results] == videos  # every video once, in order, the rest predicted by new workers
     assert [r.error for r in results] == [DIED_ON_IT if path in deadly else None for path in videos]
     alone = {r.path: r.probabilities for r in predictor.predict_many([p for p in videos if p not in deadly], workers=0)}

@@ -132,6 +132,7 @@ class _Keys:
 
 
 WORKER_DIED = "DataLoader worker (pid"  # how each of PyTorch's messages on a dead worker process begins
+DEATH_SIGNS = (RuntimeError, EOFError, ConnectionError)  # what a dead worker's loader raises (_worker_died tells which)
 DIED_ON_IT = "its decoding process died on it (a crash in the decoder, or killed, e.g. for memory)"
 
 
@@ -162,7 +163,7 @@ def decoded_views(paths: Iterable[str | Path], make_views: ViewMaker, *, workers
                     taken.popleft()
                     yield entry
                 return
-            except (RuntimeError, EOFError, ConnectionError) as error:
+            except DEATH_SIGNS as error:
                 if not _worker_died(error):
                     raise
                 reason = first_line(error) or type(error).__name__
@@ -180,7 +181,7 @@ def _alone(path: str, make_views: ViewMaker, options: dict) -> dict:
     try:
         for entry in view_loader([path], make_views, workers=1, **options):
             return entry
-    except (RuntimeError, EOFError, ConnectionError) as error:
+    except DEATH_SIGNS as error:
         if not _worker_died(error):
             raise
     return {"path": path, "views": None, "error": DIED_ON_IT}

@@ -27,7 +27,7 @@ from vidcls.training.callbacks import BadVideoMonitor, CheckpointOnSigterm, Test
 from vidcls.training.checkpoints import classifier_arguments, find_resumable_checkpoint
 from vidcls.training.classifier import VideoClassifier
 from vidcls.training.data_advisor import DataBoundAdvisor
-from vidcls.training.run import link_run, run_classes
+from vidcls.training.run import link_run
 
 
 class VidclsCLI(LightningCLI):
@@ -85,15 +85,13 @@ class VidclsCLI(LightningCLI):
 
 
 def _given_classes(config) -> list[str] | None:
-    """The class list of the run being launched, by :func:`run_classes`' rule (None where the data cannot tell yet).
-
-    Where the data's classes cannot be read (or a ``--data.classes`` disagrees), the model's given
-    ones are the run's: the disagreement is refused, in one line, when the run is linked.
-    """
+    """The class list of the run being launched, as the datamodule would index it (None where it cannot tell yet)."""
+    if config.model.classes:
+        return list(config.model.classes)
     try:
-        return run_classes(config.model.classes, VideoDataModule(**config.data.as_dict()))
+        return VideoDataModule(**config.data.as_dict()).classes
     except VidclsError:
-        return list(config.model.classes) if config.model.classes else None
+        return None
 
 
 def _not_a_tip(record: logging.LogRecord) -> bool:

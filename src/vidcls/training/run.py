@@ -17,7 +17,6 @@ the model's when given (typed, or its checkpoint's), else the data's (multi-labe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vidcls.clip import ClipSpec, resolve_clip
@@ -38,19 +37,15 @@ class RunSpec:
 
 def resolve_run(model: VideoClassifier, data: VideoDataModule) -> RunSpec:
     """The classes and clip of training or testing ``model`` on ``data``; one line when they cannot agree."""
-    return RunSpec(tuple(run_classes(model.classes, data)), resolve_clip(model.clip_preset, data.given_clip),
-                   resolve_task(model.hparams.task, data.task))
-
-
-def run_classes(model_classes: Sequence[str] | None, data: VideoDataModule) -> list[str]:
-    """The model's classes (its checkpoint's) when it has them, else the data's; one line when the user's list disagrees."""
-    if not model_classes:
-        return data.classes
-    given = data.given_classes
-    if given and list(given) != list(model_classes):
-        raise VidclsError(f"--data.classes lists {len(given)} classes in another order than the model's"
-                          f" {len(model_classes)} (its checkpoint's): leave it out to use the checkpoint's")
-    return list(model_classes)
+    if model.classes:
+        given = data.given_classes
+        if given and list(given) != model.classes:
+            raise VidclsError(f"--data.classes lists {len(given)} classes in another order than the model's"
+                              f" {len(model.classes)} (its checkpoint's): leave it out to use the checkpoint's")
+        classes = model.classes
+    else:
+        classes = data.classes
+    return RunSpec(tuple(classes), resolve_clip(model.clip_preset, data.given_clip), resolve_task(model.hparams.task, data.task))
 
 
 def resolve_task(given: Task | None, needed: Task | None) -> Task:
